@@ -1,0 +1,51 @@
+/* yaml.h: YAML (via libyaml) into a read-only tree that keeps the line and
+ * column of every node, so every later error can name file:line:col.
+ * Supports block and flow mappings/sequences, scalars of all styles, anchors
+ * and aliases (an alias resolves to a shared node), and a single document.
+ * Mapping keys must be scalars; a duplicate key is an error. */
+#ifndef CM_YAML_H
+#define CM_YAML_H
+
+#include <stddef.h>
+
+enum cm_ynode_type {
+    CM_YNODE_SCALAR = 1,
+    CM_YNODE_MAP = 2,
+    CM_YNODE_SEQ = 3,
+};
+
+struct cm_ynode {
+    enum cm_ynode_type type;
+    int line;   /* 1-based */
+    int col;    /* 1-based */
+    int quoted; /* scalar written quoted ('..' or ".."), so never null/bool/number */
+    /* SCALAR: the value, NUL terminated (len excludes the NUL). */
+    const char *str;
+    size_t len;
+    /* MAP: n pairs keys[i] -> vals[i], in document order. SEQ: n items in vals. */
+    size_t n;
+    struct cm_ynode **keys;
+    struct cm_ynode **vals;
+};
+
+struct cm_ydoc {
+    const char *name;      /* file name used in messages */
+    struct cm_ynode *root; /* NULL for an empty document */
+    void *arena;           /* private: owns every node and string */
+};
+
+/* Parses len bytes of YAML (need not be NUL terminated). name is used in
+ * error messages. On failure returns CM_EPARSE and writes
+ * "name:line:col: reason" into err (err_size bytes, may be 0). */
+int cm_yaml_parse(const char *p, size_t len, const char *name, struct cm_ydoc **out, char *err,
+                  size_t err_size);
+/* Reads and parses a file; CM_ENOTFOUND / CM_EIO with "path: reason" in err. */
+int cm_yaml_load_file(const char *path, struct cm_ydoc **out, char *err, size_t err_size);
+void cm_yaml_free(struct cm_ydoc *doc);
+
+/* Value for key in a MAP node, or NULL (also when node is not a MAP). */
+const struct cm_ynode *cm_yaml_get(const struct cm_ynode *map, const char *key);
+/* Scalar helpers: 1 when the scalar is null (~, null, empty, unquoted). */
+int cm_yaml_is_null(const struct cm_ynode *n);
+
+#endif
