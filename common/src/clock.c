@@ -33,8 +33,15 @@ void cm_clock_sleep_ns(int64_t ns)
 
 void cm_clock_format_utc(int64_t wall_ns, int basic, char out[32])
 {
-    time_t secs = (time_t)(wall_ns / CM_NS_PER_S);
-    int ms = (int)((wall_ns % CM_NS_PER_S) / CM_NS_PER_MS);
+    /* Floor division, so instants before 1970 keep a 0..999 ms part:
+     * -1 ns is 1969-12-31T23:59:59.999Z, not ...00.-00Z. */
+    int64_t sec = wall_ns / CM_NS_PER_S, rem = wall_ns % CM_NS_PER_S;
+    if (rem < 0) {
+        sec--;
+        rem += CM_NS_PER_S;
+    }
+    time_t secs = (time_t)sec;
+    int ms = (int)(rem / CM_NS_PER_MS);
     struct tm tm;
     gmtime_r(&secs, &tm);
     if (basic)
