@@ -91,6 +91,11 @@ int cm_opt_set(const struct cm_opt *table, const char *key, const char *value, v
  * custom parsers); why gets a static reason on failure. */
 int cm_opt_parse_value(const struct cm_opt *o, const char *s, size_t n, void *dst,
                        const char **why);
+/* For custom parsers of CM_OPT_NODE sections: writes
+ * "doc->name:line:col: path: reason" into err (at NULL: no line:col; path
+ * NULL or "": none) and returns CM_EINVAL, so `return cm_opt_errorf(...)`. */
+int cm_opt_errorf(struct cm_opt_err *err, const struct cm_ydoc *doc, const struct cm_ynode *at,
+                  const char *path, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Frees the STRING fields of obj. */
 void cm_opt_free(const struct cm_opt *table, void *obj);
 /* Writes "  --key VALUE   help (default: d)" lines. */
