@@ -1,0 +1,158 @@
+/* scenario.h: a load scenario loaded from YAML and validated through option
+ * tables (the tables also generate scenarios/README.md). Everything that is
+ * parsed (templates, thresholds, captures, data files) is compiled here, so
+ * a scenario that loads will run; every error names file:line:col. The
+ * result is read-only and shared by all workers. */
+#ifndef LG_SCENARIO_H
+#define LG_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "thresh.h"
+#include "tmpl.h"
+
+struct cm_ydoc;
+struct cm_ynode;
+
+enum lg_arrival { LG_ARRIVAL_UNIFORM = 0, LG_ARRIVAL_POISSON = 1 };
+enum lg_executor { LG_EXEC_OPEN = 0, LG_EXEC_CLOSED = 1 };
+enum lg_httpver { LG_HTTP_1_1 = 0, LG_HTTP_2 = 1, LG_HTTP_2_PK = 2 };
+
+struct lg_phase {
+    char *name;
+    int64_t duration_ns;
+    double rate_per_s;    /* arrival rate at the phase start (open model) */
+    double ramp_to_per_s; /* rate at the end (== rate_per_s unless ramp_to is set) */
+    int arrival;          /* enum lg_arrival (inherits the scenario's) */
+    int warmup;           /* never recorded */
+    int64_t vus;          /* closed model: virtual users in this phase */
+    int64_t think_ns;     /* closed model: pause after each response */
+    /* raw values from the option table, before inheritance */
+    int arrival_raw;
+    int64_t vus_raw, think_raw;
+    double ramp_raw;
+    int line, col;
+};
+
+struct lg_http_cfg {
+    int version; /* enum lg_httpver */
+    int tls_verify;
+    int64_t connections; /* total over all workers */
+    int64_t max_streams; /* HTTP/2 streams per connection */
+    int64_t connect_timeout_ns;
+    int64_t timeout_ns;
+    int keepalive;
+};
+
+struct lg_corr_cfg {
+    int enabled;
+    int traceparent;
+    int xray;
+    char *header;
+};
+
+enum lg_cap_from { LG_CAP_JSON = 0, LG_CAP_HEADER = 1 };
+
+struct lg_capture {
+    int var;   /* index into lg_scenario.vars */
+    int from;  /* enum lg_cap_from */
+    char *arg; /* JSON path without "$." or header name */
+};
+
+struct lg_header {
+    char *name;
+    struct lg_tmpl *value;
+};
+
+struct lg_request {
+    char *name;
+    char *method;
+    char *path;
+    double weight;
+    int64_t timeout_ns; /* 0: http.timeout */
+    const struct cm_ynode *headers_n, *body_n, *expect_n, *capture_n;
+    /* compiled */
+    struct lg_tmpl *path_t;
+    struct lg_tmpl *body_t; /* NULL: no body */
+    struct lg_header *headers;
+    size_t n_headers;
+    int headers_dynamic; /* a header value is a template with functions */
+    uint8_t expect[600]; /* expect[status] != 0: counted as ok */
+    struct lg_capture *caps;
+    size_t n_caps;
+    int uses_vars; /* needs captured values: skipped while none exist */
+    int line, col;
+};
+
+struct lg_thresh {
+    char *text;
+    int abort_on_fail;
+    int64_t delay_ns;
+    struct lg_thresh_expr expr;
+    int line, col;
+};
+
+struct lg_data {
+    char *file;
+    int order; /* 0 sequential, 1 random */
+    char **cols;
+    size_t n_cols;
+    char ***rows; /* n_rows x n_cols */
+    size_t n_rows;
+};
+
+struct lg_scenario {
+    char *name;
+    char *description;
+    char *target;
+    int target_confirm;
+    int executor;
+    int arrival;
+    int64_t warmup_ns;
+    int64_t vus;
+    int64_t think_ns;
+    int64_t workers;
+    int64_t seed;
+    int64_t lag_tolerance_ns;
+    int64_t queue_max;
+    int64_t drain_ns;
+    char *local_stack;
+    int64_t local_port;
+    const struct cm_ynode *phases_n, *requests_n, *thresholds_n, *http_n, *corr_n, *data_n;
+
+    struct lg_http_cfg http;
+    struct lg_corr_cfg corr;
+    struct lg_phase *phases;
+    size_t n_phases;
+    struct lg_request *reqs;
+    size_t n_reqs;
+    const char **req_names; /* n_reqs, borrowed from reqs */
+    struct lg_thresh *th;
+    size_t n_th;
+    char **vars; /* capture variable names */
+    size_t n_vars;
+    struct lg_data data;
+    double total_weight;
+    double indep_weight; /* weight of requests that need no captured value */
+
+    struct cm_ydoc *doc;
+    char *path;
+};
+
+/* Loads and validates path. sets: n "key=value" overrides (dotted keys for
+ * sections: "http.connections=8"), applied after the file. On error returns
+ * CM_EINVAL (or CM_ENOTFOUND/CM_EIO) and writes "file:line:col: key: reason"
+ * into err. */
+int lg_scenario_load(const char *path, const char *const *sets, size_t n_sets,
+                     struct lg_scenario **out, char *err, size_t err_size);
+void lg_scenario_free(struct lg_scenario *s);
+/* Sum of phase durations (including warm-up), ns. */
+int64_t lg_scenario_duration_ns(const struct lg_scenario *s);
+/* Cuts (or extends the last phase of) the schedule to total d_ns. */
+void lg_scenario_set_duration(struct lg_scenario *s, int64_t d_ns);
+/* Writes the key reference (markdown) for every section. */
+void lg_scenario_markdown(FILE *out);
+
+#endif
