@@ -1,0 +1,431 @@
+/* sd_stack.c: stack file parsing (see sd_stack.h). */
+#include "sd_stack.h"
+
+#include "cm/buf.h"
+#include "cm/err.h"
+#include "cm/mem.h"
+#include "cm/opt.h"
+#include "cm/yaml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct top {
+    const struct cm_ynode *stack, *functions, *http_api;
+};
+
+static const struct cm_opt top_opts[] = {
+    CM_OPT_NODE(struct top, stack, "stack", "Global settings."),
+    CM_OPT_NODE(struct top, functions, "functions", "Lambda functions by name."),
+    CM_OPT_NODE(struct top, http_api, "http_api", "API Gateway HTTP API routes."),
+    CM_OPT_END,
+};
+
+struct glob {
+    char *region, *account_id, *api_id;
+    int64_t account_concurrency;
+    int64_t idle_reclaim_ns;
+};
+
+static const struct cm_opt glob_opts[] = {
+    CM_OPT_STRING(struct glob, region, "region", "us-east-1", "AWS region reported everywhere."),
+    CM_OPT_STRING(struct glob, account_id, "account_id", "000000000000", "Account id in ARNs."),
+    CM_OPT_STRING(struct glob, api_id, "api_id", "local", "HTTP API id (requestContext.apiId)."),
+    CM_OPT_INT(struct glob, account_concurrency, "account_concurrency", "1000", 1, 100000,
+               "Account concurrency limit over all functions."),
+    CM_OPT_DURATION(struct glob, idle_reclaim_ns, "idle_reclaim", "5m", 1e8, 86400e9,
+                    "Idle time after which an execution environment is stopped."),
+    CM_OPT_END,
+};
+
+struct fnopt {
+    char *bootstrap, *handler;
+    int64_t memory_mb, timeout_ns, reserved;
+    const struct cm_ynode *environment;
+};
+
+static const struct cm_opt fn_opts[] = {
+    CM_OPT_(struct fnopt, bootstrap, "bootstrap", CM_OPT_T_STRING, NULL, 0, 0, NULL, 1,
+            "Path of the bootstrap executable (${VAR} and ${VAR:-default} expand)."),
+    CM_OPT_STRING(struct fnopt, handler, "handler", "bootstrap", "_HANDLER value."),
+    CM_OPT_INT(struct fnopt, memory_mb, "memory_mb", "128", 128, 10240, "Memory size in MB."),
+    CM_OPT_DURATION(struct fnopt, timeout_ns, "timeout", "3s", 1e9, 900e9, "Function timeout."),
+    CM_OPT_INT(struct fnopt, reserved, "reserved_concurrency", "-1", -1, 100000,
+               "Reserved concurrency (-1: none, 0: throttle everything)."),
+    CM_OPT_NODE(struct fnopt, environment, "environment", "Environment variables (map)."),
+    CM_OPT_END,
+};
+
+struct apiopt {
+    const struct cm_ynode *routes;
+};
+
+static const struct cm_opt api_opts[] = {
+    CM_OPT_NODE(struct apiopt, routes, "routes", "Route key -> function name."),
+    CM_OPT_END,
+};
+
+static int node_err(const char *name, const struct cm_ynode *n, const char *key, const char *why,
+                    char *err, size_t err_size)
+{
+    snprintf(err, err_size, "%s:%d:%d: %s: %s", name, n ? n->line : 1, n ? n->col : 1, key, why);
+    return CM_EINVAL;
+}
+
+/* Expands ${VAR} and ${VAR:-default} from the environment. */
+static int expand_env(const char *s, struct cm_buf *out, const char **why)
+{
+    for (const char *p = s; *p;) {
+        if (p[0] != '$' || p[1] != '{') {
+            cm_buf_putc(out, *p++);
+            continue;
+        }
+        const char *close = strchr(p, '}');
+        if (!close) {
+            *why = "unterminated ${";
+            return CM_EINVAL;
+        }
+        char var[128];
+        const char *def = NULL;
+        size_t vn = (size_t)(close - p - 2);
+        const char *colon = memchr(p + 2, ':', vn);
+        if (colon && colon[1] == '-') {
+            def = colon + 2;
+            vn = (size_t)(colon - p - 2);
+        }
+        if (vn == 0 || vn >= sizeof(var)) {
+            *why = "bad ${VAR} name";
+            return CM_EINVAL;
+        }
+        memcpy(var, p + 2, vn);
+        var[vn] = '\0';
+        const char *val = getenv(var);
+        if (val && *val)
+            cm_buf_puts(out, val);
+        else if (def)
+            cm_buf_append(out, def, (size_t)(close - def));
+        else {
+            *why = "environment variable in ${...} is not set";
+            return CM_EINVAL;
+        }
+        p = close + 1;
+    }
+    return 0;
+}
+
+static int parse_env_map(const struct cm_ydoc *doc, const struct cm_ynode *n, const char *path,
+                         struct sd_stack_fn *fn, char *err, size_t err_size)
+{
+    if (!n || cm_yaml_is_null(n))
+        return 0;
+    if (n->type != CM_YNODE_MAP)
+        return node_err(doc->name, n, path, "expected a map of NAME: value", err, err_size);
+    if (n->n > SD_STACK_MAX_ENV)
+        return node_err(doc->name, n, path, "too many variables", err, err_size);
+    fn->env_keys = cm_xcalloc(n->n + 1, sizeof(char *));
+    fn->env_vals = cm_xcalloc(n->n + 1, sizeof(char *));
+    for (size_t i = 0; i < n->n; i++) {
+        const struct cm_ynode *k = n->keys[i], *v = n->vals[i];
+        if (v->type != CM_YNODE_SCALAR)
+            return node_err(doc->name, v, path, "values must be scalars", err, err_size);
+        if (k->len == 0 || strchr(k->str, '='))
+            return node_err(doc->name, k, path, "bad variable name", err, err_size);
+        fn->env_keys[i] = cm_xstrdup(k->str);
+        fn->env_vals[i] = cm_xstrdup(v->str);
+        fn->n_env++;
+    }
+    return 0;
+}
+
+static int valid_fn_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int parse_function(const struct cm_ydoc *doc, const struct cm_ynode *k,
+                          const struct cm_ynode *v, const char *base_dir, struct sd_stack_fn *fn,
+                          char *err, size_t err_size)
+{
+    struct fnopt fo;
+    struct cm_opt_err oe;
+    char path[160];
+    int rc;
+    memset(&fo, 0, sizeof(fo));
+    snprintf(path, sizeof(path), "functions.%s", k->str);
+    if (!valid_fn_name(k->str)) {
+        rc =
+            node_err(doc->name, k, path, "function names are 1-64 of [A-Za-z0-9_-]", err, err_size);
+        goto out;
+    }
+    fn->name = cm_xstrdup(k->str);
+    if (v->type != CM_YNODE_MAP) {
+        rc = node_err(doc->name, v, path, "expected a map", err, err_size);
+        goto out;
+    }
+    if ((rc = cm_opt_defaults(fn_opts, &fo, &oe)) < 0 ||
+        (rc = cm_opt_apply(fn_opts, doc, v, path, &fo, &oe)) < 0) {
+        cm_strlcpy(err, oe.msg, err_size);
+        goto out;
+    }
+    struct cm_buf b;
+    const char *why = NULL;
+    cm_buf_init(&b, 4096);
+    rc = expand_env(fo.bootstrap, &b, &why);
+    if (rc == 0 && b.len == 0) {
+        why = "empty path";
+        rc = CM_EINVAL;
+    }
+    if (rc < 0) {
+        char key[192];
+        snprintf(key, sizeof(key), "%s.bootstrap", path);
+        node_err(doc->name, cm_yaml_get(v, "bootstrap"), key, why, err, err_size);
+        cm_buf_deinit(&b);
+        goto out;
+    }
+    if (b.data[0] == '/' || !base_dir || !base_dir[0]) {
+        fn->bootstrap = cm_buf_steal(&b, NULL);
+    } else {
+        struct cm_buf full;
+        cm_buf_init(&full, 8192);
+        cm_buf_printf(&full, "%s/%s", base_dir, b.data);
+        fn->bootstrap = cm_buf_steal(&full, NULL);
+    }
+    cm_buf_deinit(&b);
+    fn->handler = cm_xstrdup(fo.handler ? fo.handler : "bootstrap");
+    fn->memory_mb = fo.memory_mb;
+    fn->timeout_ns = fo.timeout_ns;
+    fn->reserved_concurrency = fo.reserved;
+    char envpath[192];
+    snprintf(envpath, sizeof(envpath), "%s.environment", path);
+    rc = parse_env_map(doc, fo.environment, envpath, fn, err, err_size);
+out:
+    cm_opt_free(fn_opts, &fo);
+    return rc;
+}
+
+static int parse_functions(const struct cm_ydoc *doc, const struct cm_ynode *n,
+                           const char *base_dir, struct sd_stack *st, char *err, size_t err_size)
+{
+    if (!n || cm_yaml_is_null(n))
+        return 0;
+    if (n->type != CM_YNODE_MAP)
+        return node_err(doc->name, n, "functions", "expected a map of name: {...}", err, err_size);
+    if (n->n > SD_STACK_MAX_FUNCTIONS)
+        return node_err(doc->name, n, "functions", "too many functions", err, err_size);
+    st->fns = cm_xcalloc(n->n + 1, sizeof(*st->fns));
+    for (size_t i = 0; i < n->n; i++) {
+        int rc = parse_function(doc, n->keys[i], n->vals[i], base_dir, &st->fns[i], err, err_size);
+        st->n_fns++;
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* "$default" or "METHOD /path" with METHOD one of the HTTP API's. */
+static const char *check_route_key(const char *k)
+{
+    static const char *methods[] = {"ANY",  "GET",   "POST",    "PUT", "DELETE",
+                                    "HEAD", "PATCH", "OPTIONS", NULL};
+    if (strcmp(k, "$default") == 0)
+        return NULL;
+    const char *sp = strchr(k, ' ');
+    if (!sp)
+        return "expected \"METHOD /path\" or \"$default\"";
+    int ok = 0;
+    for (int i = 0; methods[i]; i++) {
+        if (strlen(methods[i]) == (size_t)(sp - k) && strncmp(methods[i], k, (size_t)(sp - k)) == 0)
+            ok = 1;
+    }
+    if (!ok)
+        return "unknown method (ANY GET POST PUT DELETE HEAD PATCH OPTIONS)";
+    if (sp[1] != '/')
+        return "path must start with '/'";
+    for (const char *p = sp + 1; *p; p++) {
+        if (*p == ' ' || *p == '?' || *p == '#')
+            return "path must not contain spaces, '?' or '#'";
+        if (*p == '{') {
+            const char *c = strchr(p, '}');
+            if (!c || c == p + 1 || (c[1] != '/' && c[1] != '\0') || p[-1] != '/')
+                return "path parameters are whole segments like /{id}";
+            if (c[-1] == '+' && c[1] != '\0')
+                return "a greedy {name+} parameter must be the last segment";
+        }
+    }
+    return NULL;
+}
+
+static int parse_http_api(const struct cm_ydoc *doc, const struct cm_ynode *n, struct sd_stack *st,
+                          char *err, size_t err_size)
+{
+    struct apiopt ao;
+    struct cm_opt_err oe;
+    memset(&ao, 0, sizeof(ao));
+    if (!n || cm_yaml_is_null(n))
+        return 0;
+    if (cm_opt_apply(api_opts, doc, n, "http_api", &ao, &oe) < 0) {
+        cm_strlcpy(err, oe.msg, err_size);
+        return CM_EINVAL;
+    }
+    const struct cm_ynode *r = ao.routes;
+    if (!r || cm_yaml_is_null(r))
+        return 0;
+    if (r->type != CM_YNODE_MAP)
+        return node_err(doc->name, r, "http_api.routes", "expected a map of \"METHOD /path\": fn",
+                        err, err_size);
+    if (r->n > SD_STACK_MAX_ROUTES)
+        return node_err(doc->name, r, "http_api.routes", "more than 300 routes", err, err_size);
+    st->routes = cm_xcalloc(r->n + 1, sizeof(*st->routes));
+    for (size_t i = 0; i < r->n; i++) {
+        const struct cm_ynode *k = r->keys[i], *v = r->vals[i];
+        char path[160];
+        snprintf(path, sizeof(path), "http_api.routes.%s", k->str);
+        const char *why = check_route_key(k->str);
+        if (why)
+            return node_err(doc->name, k, path, why, err, err_size);
+        if (v->type != CM_YNODE_SCALAR || v->len == 0)
+            return node_err(doc->name, v, path, "expected a function name", err, err_size);
+        if (!sd_stack_find_fn(st, v->str))
+            return node_err(doc->name, v, path, "no such function in functions:", err, err_size);
+        st->routes[i].route_key = cm_xstrdup(k->str);
+        st->routes[i].function = cm_xstrdup(v->str);
+        st->n_routes++;
+    }
+    return 0;
+}
+
+static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_stack *st,
+                     char *err, size_t err_size)
+{
+    struct top t;
+    struct glob g;
+    struct cm_opt_err oe;
+    int rc;
+    memset(&t, 0, sizeof(t));
+    memset(&g, 0, sizeof(g));
+    if (!doc->root || doc->root->type != CM_YNODE_MAP) {
+        rc = node_err(doc->name, doc->root, "(top)", "expected a map with stack/functions/http_api",
+                      err, err_size);
+        goto out;
+    }
+    if ((rc = cm_opt_apply(top_opts, doc, doc->root, "", &t, &oe)) < 0 ||
+        (rc = cm_opt_defaults(glob_opts, &g, &oe)) < 0) {
+        cm_strlcpy(err, oe.msg, err_size);
+        goto out;
+    }
+    if (t.stack && !cm_yaml_is_null(t.stack) &&
+        (rc = cm_opt_apply(glob_opts, doc, t.stack, "stack", &g, &oe)) < 0) {
+        cm_strlcpy(err, oe.msg, err_size);
+        goto out;
+    }
+    st->region = cm_xstrdup(g.region);
+    st->account_id = cm_xstrdup(g.account_id);
+    st->api_id = cm_xstrdup(g.api_id);
+    st->account_concurrency = g.account_concurrency;
+    st->idle_reclaim_ns = g.idle_reclaim_ns;
+    if ((rc = parse_functions(doc, t.functions, base_dir, st, err, err_size)) < 0)
+        goto out;
+    rc = parse_http_api(doc, t.http_api, st, err, err_size);
+out:
+    cm_opt_free(glob_opts, &g);
+    return rc;
+}
+
+int sd_stack_parse(const char *text, size_t len, const char *name, const char *base_dir,
+                   struct sd_stack **out, char *err, size_t err_size)
+{
+    struct cm_ydoc *doc = NULL;
+    struct sd_stack *st = cm_xcalloc(1, sizeof(*st));
+    int rc = cm_yaml_parse(text, len, name, &doc, err, err_size);
+    if (rc == 0)
+        rc = parse_doc(doc, base_dir, st, err, err_size);
+    cm_yaml_free(doc);
+    if (rc < 0) {
+        sd_stack_free(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+int sd_stack_load(const char *path, struct sd_stack **out, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "rb");
+    struct cm_buf b;
+    char dir[4096];
+    int rc = 0;
+    cm_buf_init(&b, 16 << 20);
+    if (!f) {
+        snprintf(err, err_size, "%s: cannot open: %s", path, cm_strerror(CM_ENOTFOUND));
+        rc = CM_ENOTFOUND;
+        goto out;
+    }
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (cm_buf_append(&b, chunk, n) < 0) {
+            snprintf(err, err_size, "%s: file too large", path);
+            rc = CM_ETOOBIG;
+            goto out;
+        }
+    }
+    cm_strlcpy(dir, path, sizeof(dir));
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        cm_strlcpy(dir, ".", sizeof(dir));
+    rc = sd_stack_parse(b.data ? b.data : "", b.len, path, dir, out, err, err_size);
+out:
+    if (f)
+        fclose(f);
+    cm_buf_deinit(&b);
+    return rc;
+}
+
+void sd_stack_free(struct sd_stack *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n_fns; i++) {
+        struct sd_stack_fn *fn = &st->fns[i];
+        free(fn->name);
+        free(fn->bootstrap);
+        free(fn->handler);
+        for (size_t j = 0; j < fn->n_env; j++) {
+            free(fn->env_keys[j]);
+            free(fn->env_vals[j]);
+        }
+        free(fn->env_keys);
+        free(fn->env_vals);
+    }
+    for (size_t i = 0; i < st->n_routes; i++) {
+        free(st->routes[i].route_key);
+        free(st->routes[i].function);
+    }
+    free(st->fns);
+    free(st->routes);
+    free(st->region);
+    free(st->account_id);
+    free(st->api_id);
+    free(st);
+}
+
+const struct sd_stack_fn *sd_stack_find_fn(const struct sd_stack *st, const char *name)
+{
+    for (size_t i = 0; i < st->n_fns; i++) {
+        if (st->fns[i].name && strcmp(st->fns[i].name, name) == 0)
+            return &st->fns[i];
+    }
+    return NULL;
+}

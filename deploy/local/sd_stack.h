@@ -1,0 +1,62 @@
+/* sd_stack.h: the stack definition stackd hosts (deploy/local/stack.yaml):
+ * global settings, functions and HTTP API routes. Parsed with cm_yaml and
+ * validated by cm_opt tables, so errors name file:line:col and the key.
+ * Extending the schema (queues, tables, mappings, websocket routes,
+ * schedules) means one row in top_opts plus one section parser.
+ *
+ *   stack:        {region, account_id, account_concurrency, idle_reclaim, api_id}
+ *   functions:    {<name>: {bootstrap, handler, memory_mb, timeout,
+ *                           reserved_concurrency, environment: {K: V}}}
+ *   http_api:     {routes: {"POST /orders": <fn>, "GET /orders/{id}": <fn>, "$default": <fn>}}
+ *
+ * bootstrap may use ${VAR} / ${VAR:-default}; a relative result is relative to
+ * the stack file's directory. */
+#ifndef SD_STACK_H
+#define SD_STACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SD_STACK_MAX_FUNCTIONS 256
+#define SD_STACK_MAX_ROUTES    300 /* HTTP API quota */
+#define SD_STACK_MAX_ENV       128
+
+struct sd_stack_fn {
+    char *name;
+    char *bootstrap; /* absolute or relative to the current directory (resolved) */
+    char *handler;   /* _HANDLER */
+    int64_t memory_mb;
+    int64_t timeout_ns;
+    int64_t reserved_concurrency; /* -1: none */
+    size_t n_env;
+    char **env_keys, **env_vals;
+};
+
+struct sd_stack_route {
+    char *route_key; /* "POST /orders", "ANY /x/{proxy+}", "$default" */
+    char *function;
+};
+
+struct sd_stack {
+    char *region;
+    char *account_id;
+    char *api_id;
+    int64_t account_concurrency;
+    int64_t idle_reclaim_ns;
+    size_t n_fns;
+    struct sd_stack_fn *fns;
+    size_t n_routes;
+    struct sd_stack_route *routes;
+};
+
+/* Loads and validates path. On failure returns a cm_err and writes one line
+ * "file:line:col: key: reason" into err. Free with sd_stack_free. */
+int sd_stack_load(const char *path, struct sd_stack **out, char *err, size_t err_size);
+/* Same from memory; name is used in messages, base_dir resolves relative
+ * bootstrap paths. */
+int sd_stack_parse(const char *text, size_t len, const char *name, const char *base_dir,
+                   struct sd_stack **out, char *err, size_t err_size);
+void sd_stack_free(struct sd_stack *st);
+const struct sd_stack_fn *sd_stack_find_fn(const struct sd_stack *st, const char *name);
+
+#endif
