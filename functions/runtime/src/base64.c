@@ -31,6 +31,7 @@ int rt_base64_encode(const void *p, size_t n, struct cm_buf *out)
                      i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=', '='};
         cm_buf_append(out, q, 4);
     }
+    out->data[out->len] = '\0'; /* reserve() alone does not terminate */
     return 0;
 }
 
@@ -80,5 +81,6 @@ int rt_base64_decode(const char *p, size_t n, struct cm_buf *out)
             cm_buf_putc(out, (char)((acc >> bits) & 0xff));
         }
     }
+    out->data[out->len] = '\0'; /* reserve() alone does not terminate */
     return 0;
 }

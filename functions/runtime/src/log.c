@@ -191,7 +191,7 @@ static void log_v(enum cm_log_level level, const struct rt_log_field *fields, si
     cm_buf_init(&line, RT_LOG_LINE_MAX);
     /* A message over the cap is cut rather than dropped (vsnprintf
      * truncates); the line cap only bounds the extra fields. */
-    char tmp[RT_LOG_MSG_MAX];
+    char tmp[RT_LOG_MSG_MAX + 1];
     int m = vsnprintf(tmp, sizeof tmp, fmt, ap);
     size_t mlen = m < 0 ? 0 : (size_t)m >= sizeof tmp ? sizeof tmp - 1 : (size_t)m;
     if (rt_log_format(&line, cm_clock_wall_ns(), level, fields, n, tmp, mlen) == 0)
