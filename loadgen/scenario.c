@@ -400,14 +400,15 @@ static int parse_captures(struct lg_scenario *s, struct lg_request *r, const cha
     if (!n || cm_yaml_is_null(n))
         return 0;
     if (n->type != CM_YNODE_MAP) {
-        serr(err, sz, s, n, path, "expected a mapping of variable to $.path or header:Name");
+        serr(err, sz, s, n, path,
+             "capture: expected a mapping of variable to $.path or header:Name");
         return CM_EINVAL;
     }
     r->caps = cm_xcalloc(n->n ? n->n : 1, sizeof(*r->caps));
     for (size_t i = 0; i < n->n; i++) {
         const struct cm_ynode *k = n->keys[i], *v = n->vals[i];
         if (v->type != CM_YNODE_SCALAR) {
-            serr(err, sz, s, v, path, "%s: expected $.path or header:Name", k->str);
+            serr(err, sz, s, v, path, "capture: %s: expected $.path or header:Name", k->str);
             return CM_EINVAL;
         }
         const char *t = k->str;
@@ -415,7 +416,7 @@ static int parse_captures(struct lg_scenario *s, struct lg_request *r, const cha
         for (size_t j = 0; t[j]; j++)
             ok = ok && (isalnum((unsigned char)t[j]) || t[j] == '_');
         if (!ok || strncmp(t, "data", 5) == 0) {
-            serr(err, sz, s, k, path, "%s: a variable name is letters, digits and _", t);
+            serr(err, sz, s, k, path, "capture: %s: a variable name is letters, digits and _", t);
             return CM_EINVAL;
         }
         struct lg_capture *c = &r->caps[r->n_caps++];
@@ -427,7 +428,7 @@ static int parse_captures(struct lg_scenario *s, struct lg_request *r, const cha
             c->from = LG_CAP_HEADER;
             c->arg = cm_xstrdup(v->str + 7);
         } else {
-            serr(err, sz, s, v, path, "%s: expected $.path or header:Name", t);
+            serr(err, sz, s, v, path, "capture: %s: expected $.path or header:Name", t);
             return CM_EINVAL;
         }
     }
@@ -473,7 +474,8 @@ static int parse_expect(struct lg_scenario *s, struct lg_request *r, const char 
         bad = expect_one(r, n) != 0;
     }
     if (bad)
-        serr(err, sz, s, at, path, "expected a status (100..599), a class like 2xx, or a list");
+        serr(err, sz, s, at, path,
+             "expect: expected a status (100..599), a class like 2xx, or a list");
     return bad ? CM_EINVAL : 0;
 }
 
@@ -586,15 +588,15 @@ static int compile_headers(struct lg_scenario *s, struct lg_request *r, const ch
     int has_ct = 0;
     if (n && !cm_yaml_is_null(n)) {
         if (n->type != CM_YNODE_MAP) {
-            serr(err, sz, s, n, path, "expected a mapping of header name to value");
+            serr(err, sz, s, n, path, "headers: expected a mapping of header name to value");
             return CM_EINVAL;
         }
         for (size_t i = 0; i < n->n; i++) {
             const struct cm_ynode *k = n->keys[i], *v = n->vals[i];
             if (v->type != CM_YNODE_SCALAR || strpbrk(k->str, ": \r\n") || !k->len ||
                 memchr(v->str, '\n', v->len)) {
-                serr(err, sz, s, v, path, "%s: a header is a name without ':' and a one-line value",
-                     k->str);
+                serr(err, sz, s, v, path,
+                     "headers: %s: a header is a name without ':' and a one-line value", k->str);
                 return CM_EINVAL;
             }
             struct lg_tmpl *t;
@@ -837,43 +839,47 @@ static char *base_name(const char *path)
     return cm_xstrndup(b, dot && dot > b ? (size_t)(dot - b) : strlen(b));
 }
 
-int lg_scenario_load(const char *path, const char *const *sets, size_t n_sets,
-                     struct lg_scenario **out, char *err, size_t sz)
+static int load_doc(struct lg_scenario *s, const char *const *sets, size_t n_sets, char *err,
+                    size_t sz)
 {
-    struct lg_scenario *s = cm_xcalloc(1, sizeof(*s));
     int rc;
-    s->path = cm_xstrdup(path);
-    defaults(top_opts, s);
-    defaults(http_opts, &s->http);
-    defaults(corr_opts, &s->corr);
-    rc = cm_yaml_load_file(path, &s->doc, err, sz);
-    if (rc)
-        goto out;
     if (!s->doc->root || s->doc->root->type != CM_YNODE_MAP) {
         serr(err, sz, s, s->doc->root, "scenario", "expected a mapping with phases and requests");
-        rc = CM_EINVAL;
-        goto out;
+        return CM_EINVAL;
     }
     if ((rc = apply(top_opts, s, s->doc->root, "", s, err, sz)) ||
         (rc = apply(http_opts, s, s->http_n, "http", &s->http, err, sz)) ||
         (rc = apply(corr_opts, s, s->corr_n, "correlation", &s->corr, err, sz)))
-        goto out;
+        return rc;
     for (size_t i = 0; i < n_sets; i++)
         if ((rc = apply_set(s, sets[i], err, sz)))
-            goto out;
+            return rc;
     if (!s->name || !s->name[0]) {
         free(s->name);
-        s->name = base_name(path);
+        s->name = base_name(s->path);
     }
     if (!s->corr.header || !s->corr.header[0] || strpbrk(s->corr.header, ": \r\n")) {
         serr(err, sz, s, s->corr_n, "correlation.header", "must be a header name");
-        rc = CM_EINVAL;
-        goto out;
+        return CM_EINVAL;
     }
     if ((rc = load_data(s, err, sz)) || (rc = parse_requests(s, err, sz)) ||
         (rc = parse_phases(s, err, sz)) || (rc = parse_thresholds(s, err, sz)))
-        goto out;
-out:
+        return rc;
+    return 0;
+}
+
+static struct lg_scenario *scenario_new(const char *path)
+{
+    struct lg_scenario *s = cm_xcalloc(1, sizeof(*s));
+    s->path = cm_xstrdup(path);
+    defaults(top_opts, s);
+    defaults(http_opts, &s->http);
+    defaults(corr_opts, &s->corr);
+    return s;
+}
+
+static int finish_load(struct lg_scenario *s, int rc, struct lg_scenario **out)
+{
     if (rc) {
         lg_scenario_free(s);
         s = NULL;
@@ -882,6 +888,26 @@ out:
     }
     *out = s;
     return rc;
+}
+
+int lg_scenario_load(const char *path, const char *const *sets, size_t n_sets,
+                     struct lg_scenario **out, char *err, size_t sz)
+{
+    struct lg_scenario *s = scenario_new(path);
+    int rc = cm_yaml_load_file(path, &s->doc, err, sz);
+    if (rc == 0)
+        rc = load_doc(s, sets, n_sets, err, sz);
+    return finish_load(s, rc, out);
+}
+
+int lg_scenario_parse(const char *p, size_t n, const char *name, struct lg_scenario **out,
+                      char *err, size_t sz)
+{
+    struct lg_scenario *s = scenario_new(name);
+    int rc = cm_yaml_parse(p, n, name, &s->doc, err, sz);
+    if (rc == 0)
+        rc = load_doc(s, NULL, 0, err, sz);
+    return finish_load(s, rc, out);
 }
 
 static void free_request(struct lg_request *r)

@@ -147,6 +147,10 @@ struct lg_scenario {
  * into err. */
 int lg_scenario_load(const char *path, const char *const *sets, size_t n_sets,
                      struct lg_scenario **out, char *err, size_t err_size);
+/* The same from memory (n bytes, need not be NUL terminated); name is used
+ * in messages and as the base for a relative data file. */
+int lg_scenario_parse(const char *p, size_t n, const char *name, struct lg_scenario **out,
+                      char *err, size_t err_size);
 void lg_scenario_free(struct lg_scenario *s);
 /* Sum of phase durations (including warm-up), ns. */
 int64_t lg_scenario_duration_ns(const struct lg_scenario *s);

@@ -1,0 +1,131 @@
+/* scenario_test.c: loading valid scenarios, and broken ones: every error
+ * names file:line:col and the key. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm/err.h"
+#include "harness.h"
+#include "scenario.h"
+
+static const char good[] = "name: shop\n"
+                           "target: http://127.0.0.1:8080\n"
+                           "warmup: 2s\n"
+                           "http: {connections: 8, version: '2'}\n"
+                           "phases:\n"
+                           "  - {duration: 10s, rate: 100/s}\n"
+                           "  - {duration: 5s, rate: 100/s, ramp_to: 12k/m, arrival: poisson}\n"
+                           "requests:\n"
+                           "  - name: create\n"
+                           "    method: post\n"
+                           "    path: /orders\n"
+                           "    body: {sku: \"{{uuid}}\", qty: \"{{rand_int 1 5}}\", note: x}\n"
+                           "    expect: [201, 2xx]\n"
+                           "    capture: {id: $.id, loc: 'header:Location'}\n"
+                           "  - name: get\n"
+                           "    path: /orders/{{id}}\n"
+                           "    weight: 3\n"
+                           "thresholds:\n"
+                           "  - http.latency.p99 < 300ms\n"
+                           "  - threshold: http{name:get}.errors.rate < 1%\n"
+                           "    abort_on_fail: true\n"
+                           "    delay: 10s\n";
+
+static int parse(const char *text, struct lg_scenario **s, char *err, size_t n)
+{
+    err[0] = 0;
+    return lg_scenario_parse(text, strlen(text), "t.yaml", s, err, n);
+}
+
+/* The message must start with "t.yaml:LINE:COL: " and contain key. */
+static void bad(const char *text, int line, int col, const char *key)
+{
+    struct lg_scenario *s = NULL;
+    char err[1024], want[64];
+    int rc = parse(text, &s, err, sizeof(err));
+    CHECK_MSG(rc != 0 && s == NULL, "accepted: %s", text);
+    snprintf(want, sizeof(want), "t.yaml:%d:%d: ", line, col);
+    CHECK_MSG(strncmp(err, want, strlen(want)) == 0, "want %s got \"%s\"", want, err);
+    CHECK_MSG(strstr(err, key) != NULL, "want key %s in \"%s\"", key, err);
+}
+
+#define PH "phases: [{duration: 1s, rate: 1/s}]\n"
+#define RQ "requests: [{name: a, path: /}]\n"
+
+int main(void)
+{
+    struct lg_scenario *s = NULL;
+    char err[1024];
+    CHECK_INT(parse(good, &s, err, sizeof(err)), 0);
+    if (!s) {
+        fprintf(stderr, "%s\n", err);
+        return TEST_REPORT();
+    }
+    CHECK_STR(s->name, "shop");
+    CHECK_INT(s->n_phases, 3); /* warm-up first */
+    CHECK(s->phases[0].warmup);
+    CHECK_NEAR(s->phases[0].rate_per_s, 100, 1e-9);
+    CHECK_NEAR(s->phases[2].ramp_to_per_s, 200, 1e-9);
+    CHECK_INT(s->phases[2].arrival, LG_ARRIVAL_POISSON);
+    CHECK_INT(s->http.connections, 8);
+    CHECK_INT(s->http.version, LG_HTTP_2);
+    CHECK_STR(s->reqs[0].method, "POST");
+    CHECK(s->reqs[0].expect[201] && s->reqs[0].expect[250] && !s->reqs[0].expect[404]);
+    CHECK(!s->reqs[0].uses_vars && s->reqs[1].uses_vars);
+    CHECK_INT(s->n_vars, 2);
+    CHECK_INT(s->reqs[0].n_headers, 1); /* Content-Type added for a JSON body */
+    CHECK(strstr(s->reqs[0].body_t->text, "\"qty\":{{rand_int 1 5}}") != NULL);
+    CHECK(strstr(s->reqs[0].body_t->text, "\"note\":\"x\"") != NULL);
+    CHECK_INT(s->n_th, 2);
+    CHECK(s->th[1].abort_on_fail);
+    CHECK_INT(s->th[1].expr.ep, 1);
+    CHECK_INT(lg_scenario_duration_ns(s), 17000000000LL);
+    lg_scenario_set_duration(s, 7000000000LL);
+    CHECK_INT(s->n_phases, 2);
+    CHECK_INT(lg_scenario_duration_ns(s), 7000000000LL);
+    lg_scenario_free(s);
+
+    bad(PH RQ "bogus: 1\n", 3, 1, "bogus");
+    bad("phases: [{duration: 1s, rate: fast}]\n" RQ, 1, 31, "rate");
+    bad("phases: [{rate: 1/s}]\n" RQ, 1, 10, "duration");
+    bad("phases: [{duration: 1s}]\n" RQ, 1, 10, "rate");
+    bad("phases: []\n" RQ, 1, 9, "phases");
+    bad(PH "requests: [{name: a}]\n", 2, 12, "path");
+    bad(PH "requests: [{name: a, path: '/x/{{nope}}'}]\n", 2, 28, "unknown template");
+    bad(PH "requests: [{name: a, path: '/{{rand_int 3 1}}'}]\n", 2, 28, "rand_int");
+    bad(PH "requests:\n  - {name: a, path: /}\n  - {name: a, path: /b}\n", 4, 12, "used twice");
+    bad(PH "requests: [{name: a, path: /, method: FETCH}]\n", 2, 39, "method");
+    bad(PH "requests: [{name: a, path: /, expect: 700}]\n", 2, 39, "expect");
+    bad(PH "requests: [{name: a, path: /, capture: {id: id}}]\n", 2, 45, "capture");
+    bad(PH RQ "thresholds: ['http.latency.p99 < soon']\n", 3, 14, "thresholds[0]");
+    bad(PH RQ "thresholds: ['http{name:zz}.latency.p99 < 1s']\n", 3, 14, "zz");
+    bad(PH RQ "thresholds:\n  - {threshold: 'http.rps > 1', abort: true}\n", 4, 33, "abort");
+    bad(PH RQ "http: {version: '3'}\n", 3, 17, "version");
+    bad(PH RQ "http: {connections: 0}\n", 3, 21, "connections");
+    bad(PH RQ "data: {file: missing.csv}\n", 3, 14, "data.file");
+    bad("phases: [{duration: 1s, rate: 1/s}\n", 2, 1, "");
+    bad("- just\n- a list\n", 1, 1, "mapping");
+
+    /* --set overrides, with errors naming the flag */
+    const char *sets[] = {"http.connections=3", "lag_tolerance=5ms"};
+    FILE *f = fopen("/tmp/lg_scenario_test.yaml", "w");
+    if (f) {
+        fputs(PH RQ, f);
+        fclose(f);
+    }
+    CHECK_INT(lg_scenario_load("/tmp/lg_scenario_test.yaml", sets, 2, &s, err, sizeof(err)), 0);
+    if (s) {
+        CHECK_INT(s->http.connections, 3);
+        CHECK_INT(s->lag_tolerance_ns, 5000000);
+        CHECK_STR(s->name, "lg_scenario_test");
+        lg_scenario_free(s);
+    }
+    const char *bad_set[] = {"http.connections=lots"};
+    CHECK(lg_scenario_load("/tmp/lg_scenario_test.yaml", bad_set, 1, &s, err, sizeof(err)) != 0);
+    CHECK(strstr(err, "--set http.connections") != NULL);
+    const char *bad_key[] = {"nope=1"};
+    CHECK(lg_scenario_load("/tmp/lg_scenario_test.yaml", bad_key, 1, &s, err, sizeof(err)) != 0);
+    CHECK_INT(lg_scenario_load("/tmp/does-not-exist.yaml", NULL, 0, &s, err, sizeof(err)),
+              CM_ENOTFOUND);
+    remove("/tmp/lg_scenario_test.yaml");
+    return TEST_REPORT();
+}
