@@ -483,7 +483,9 @@ void cm_units_format_duration(int64_t ns, char out[32])
         return;
     }
     /* A minute or more: "2m", "1h", "1m30s", "1h5.5s", seconds to the ms. */
-    uint64_t ms = v / MS + (v % MS >= MS / 2);
+    /* Round to the ms, except where rounding up would pass INT64_MAX and the
+     * text would no longer parse. */
+    uint64_t ms = v / MS + (v % MS >= MS / 2 && v <= (uint64_t)INT64_MAX - MS);
     uint64_t h = ms / (H / MS), m = ms % (H / MS) / (MIN / MS), sms = ms % (MIN / MS);
     if (h)
         len += (size_t)snprintf(out + len, cap - len, "%" PRIu64 "h", h);
@@ -494,5 +496,5 @@ void cm_units_format_duration(int64_t ns, char out[32])
         snprintf(out + len, cap - len, "s");
     }
     /* v >= 1m so h or m is non-zero: out is never left empty. The longest
-     * output, INT64_MIN, is "-2562047h47m16.855s" (20 bytes). */
+     * output, INT64_MIN, is "-2562047h47m16.854s" (20 bytes). */
 }

@@ -75,20 +75,39 @@ struct cm_opt_err {
     char msg[512];
 };
 
-/* Sets every field of obj to its table default (NULL default: zero). */
+/* Sets every field of obj to its table default (NULL default: zero); STRING
+ * fields are overwritten without being freed, so call it on fresh storage. A
+ * default that does not parse is a table bug: CM_EINVAL, "key: bad default". */
 int cm_opt_defaults(const struct cm_opt *table, void *obj, struct cm_opt_err *err);
 /* Validates map against table and fills obj: unknown keys, wrong types,
  * out-of-bounds values and missing required keys are errors (CM_EINVAL)
  * naming doc->name:line:col and path (prefix "" or "phases[1]"). Keys absent
- * from map keep the value obj already has (call cm_opt_defaults first). */
+ * from map keep the value obj already has (call cm_opt_defaults first).
+ * Keys match exactly. Messages, e.g.:
+ *   s.yaml:3:5: phases[1]: unknown key 'durations' (did you mean 'duration'?)
+ *   s.yaml:4:11: phases[1].rate: expected a rate like 200/s, ... (got '200')
+ *   s.yaml:2:10: workers: must be at most 256 (got '257')
+ *   s.yaml:5:7: rate: expected a rate like ... (got a mapping)
+ * A null value ("key:" or "key: ~") is an error except for a NODE; map may be
+ * NULL or a null scalar (treated as an empty mapping). A NODE field points
+ * into doc and is valid until cm_yaml_free(doc). On error obj may be partly
+ * filled; cm_opt_free still frees it correctly. */
 int cm_opt_apply(const struct cm_opt *table, const struct cm_ydoc *doc, const struct cm_ynode *map,
                  const char *path, void *obj, struct cm_opt_err *err);
 /* Sets one option from text (a flag value or --set key=value): key may use
- * '-' or '_'. CM_ENOTFOUND for an unknown key (err says so). */
+ * '-' or '_' and may start with "--". CM_ENOTFOUND for an unknown key
+ * ("--durations: unknown option (did you mean '--duration'?)"); CM_EINVAL for
+ * a bad value ("--workers: must be at most 256 (got '1000')") or a NODE key.
+ * value NULL means "true" for a BOOL (a bare --flag), else an error. err may
+ * be NULL. */
 int cm_opt_set(const struct cm_opt *table, const char *key, const char *value, void *obj,
                struct cm_opt_err *err);
-/* Parses one scalar of the given type into dst (used by cm_opt_apply and by
- * custom parsers); why gets a static reason on failure. */
+/* Parses one scalar of the given type into dst, the field itself (used by
+ * cm_opt_apply and by custom parsers), checking bounds; why gets a static
+ * reason on failure ("below the minimum" / "above the maximum" with
+ * CM_ERANGE) and dst is untouched. A STRING dst must hold NULL or a heap
+ * string, which is freed when replaced. Leading/trailing whitespace is
+ * trimmed except for STRING. */
 int cm_opt_parse_value(const struct cm_opt *o, const char *s, size_t n, void *dst,
                        const char **why);
 /* For custom parsers of CM_OPT_NODE sections: writes
@@ -96,9 +115,10 @@ int cm_opt_parse_value(const struct cm_opt *o, const char *s, size_t n, void *ds
  * NULL or "": none) and returns CM_EINVAL, so `return cm_opt_errorf(...)`. */
 int cm_opt_errorf(struct cm_opt_err *err, const struct cm_ydoc *doc, const struct cm_ynode *at,
                   const char *path, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Frees the STRING fields of obj. */
+/* Frees the STRING fields of obj and sets them to NULL; obj NULL is fine. */
 void cm_opt_free(const struct cm_opt *table, void *obj);
-/* Writes "  --key VALUE   help (default: d)" lines. */
+/* Writes "  --key VALUE   help (default: d; min..max)" lines, aligned; NODE
+ * entries (YAML only) are left out. */
 void cm_opt_help(const struct cm_opt *table, FILE *out);
 /* Writes a markdown table: key | type | default | bounds | description. */
 void cm_opt_markdown(const struct cm_opt *table, FILE *out);

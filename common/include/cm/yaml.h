@@ -2,7 +2,11 @@
  * column of every node, so every later error can name file:line:col.
  * Supports block and flow mappings/sequences, scalars of all styles, anchors
  * and aliases (an alias resolves to a shared node), and a single document.
- * Mapping keys must be scalars; a duplicate key is an error. */
+ * Mapping keys must be scalars; a duplicate key is an error (naming the
+ * second occurrence and the first). YAML 1.1 merge keys ("<<: *base" or
+ * "<<: [*a, *b]") are applied: explicit keys win, then earlier sources.
+ * Limits against hostile input: 1,000,000 nodes counting each alias as the
+ * size of what it names (alias bombs), nesting depth 64, files 16 MiB. */
 #ifndef CM_YAML_H
 #define CM_YAML_H
 
@@ -18,7 +22,7 @@ struct cm_ynode {
     enum cm_ynode_type type;
     int line;   /* 1-based */
     int col;    /* 1-based */
-    int quoted; /* scalar written quoted ('..' or ".."), so never null/bool/number */
+    int quoted; /* scalar not plain: quoted, block (| >) or !!str; never null */
     /* SCALAR: the value, NUL terminated (len excludes the NUL). */
     const char *str;
     size_t len;
@@ -35,17 +39,21 @@ struct cm_ydoc {
 };
 
 /* Parses len bytes of YAML (need not be NUL terminated). name is used in
- * error messages. On failure returns CM_EPARSE and writes
- * "name:line:col: reason" into err (err_size bytes, may be 0). */
+ * error messages. On failure returns CM_EPARSE, sets *out = NULL and writes
+ * "name:line:col: reason" into err (err_size bytes, may be 0). Free the
+ * document with cm_yaml_free; nodes are valid until then. Thread-safe. */
 int cm_yaml_parse(const char *p, size_t len, const char *name, struct cm_ydoc **out, char *err,
                   size_t err_size);
-/* Reads and parses a file; CM_ENOTFOUND / CM_EIO with "path: reason" in err. */
+/* Reads and parses a file (doc->name = path); CM_ENOTFOUND / CM_EIO /
+ * CM_ETOOBIG (over 16 MiB) with "path: reason" in err, or CM_EPARSE. */
 int cm_yaml_load_file(const char *path, struct cm_ydoc **out, char *err, size_t err_size);
+/* Frees the document and every node in it; NULL is fine. */
 void cm_yaml_free(struct cm_ydoc *doc);
 
 /* Value for key in a MAP node, or NULL (also when node is not a MAP). */
 const struct cm_ynode *cm_yaml_get(const struct cm_ynode *map, const char *key);
-/* Scalar helpers: 1 when the scalar is null (~, null, empty, unquoted). */
+/* Scalar helpers: 1 when the scalar is null (~, null, Null, NULL, empty,
+ * unquoted), or n is NULL; 0 for maps and sequences. */
 int cm_yaml_is_null(const struct cm_ynode *n);
 
 #endif
