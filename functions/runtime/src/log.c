@@ -183,6 +183,9 @@ void rt_write_all(int fd, const char *p, size_t n)
 }
 
 static void log_v(enum cm_log_level level, const struct rt_log_field *fields, size_t n,
+                  const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
+static void log_v(enum cm_log_level level, const struct rt_log_field *fields, size_t n,
                   const char *fmt, va_list ap)
 {
     if (level < g_log.level || level >= CM_LOG_OFF)
