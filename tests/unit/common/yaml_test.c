@@ -391,10 +391,12 @@ static void test_load_file(void)
     }
 
     /* 16 MiB + 1 byte of comment is too big; 16 MiB is not. */
+    static char block[1 << 16];
+    memset(block, 'x', sizeof block);
+    block[0] = '#';
     f = fopen(path, "w");
-    fputc('#', f);
-    for (size_t i = 1; i < ((size_t)16 << 20); i++)
-        fputc('x', f);
+    for (size_t i = 0; i < ((size_t)16 << 20) / sizeof block; i++)
+        fwrite(block, 1, sizeof block, f);
     fclose(f);
     CHECK_INT(cm_yaml_load_file(path, &doc, err, sizeof err), 0);
     cm_yaml_free(doc);
