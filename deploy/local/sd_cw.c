@@ -208,7 +208,8 @@ static int metric_key(struct cm_buf *k, const char *ns, const char *name, const 
 {
     if (!ns || !*ns || !name || !*name || n_dims < 0 || n_dims > SD_CW_MAX_DIMS)
         return CM_EINVAL;
-    memcpy(sorted, dims, (size_t)n_dims * sizeof *sorted);
+    if (n_dims > 0)
+        memcpy(sorted, dims, (size_t)n_dims * sizeof *sorted);
     qsort(sorted, (size_t)n_dims, sizeof *sorted, dim_cmp);
     int rc = cm_buf_printf(k, "%s\x1f%s", ns, name);
     for (int i = 0; i < n_dims && rc == 0; i++) {
