@@ -186,16 +186,29 @@ int64_t cm_hist_add(struct cm_hist *dst, const struct cm_hist *src)
     int64_t top = dst->highest_trackable;
     int32_t top_index = cm_hist_index_of(dst, top);
     int64_t dropped = 0;
-    struct cm_hist_iter it;
-    cm_hist_iter_init(&it, src);
-    /* A bucket lands where its lowest value does; one starting above dst's
-     * range goes to dst's top bucket and counts as dropped. */
-    while (cm_hist_iter_next(&it)) {
-        if (it.value_lo > top) {
-            dst->counts[top_index] += it.count;
-            dropped += it.count;
-        } else {
-            dst->counts[cm_hist_index_of(dst, it.value_lo)] += it.count;
+    if (dst->unit_magnitude == src->unit_magnitude &&
+        dst->sub_bucket_half_count_magnitude == src->sub_bucket_half_count_magnitude) {
+        /* Same layout (the coordinator's case): index i means the same
+         * bucket in both, and i > top_index starts above dst's range. A
+         * plain loop the compiler vectorises. */
+        int32_t fit = src->counts_len < top_index + 1 ? src->counts_len : top_index + 1;
+        for (int32_t i = 0; i < fit; i++)
+            dst->counts[i] += src->counts[i];
+        for (int32_t i = fit; i < src->counts_len; i++)
+            dropped += src->counts[i];
+        dst->counts[top_index] += dropped;
+    } else {
+        /* A bucket lands where its lowest value does; one starting above
+         * dst's range goes to dst's top bucket and counts as dropped. */
+        struct cm_hist_iter it;
+        cm_hist_iter_init(&it, src);
+        while (cm_hist_iter_next(&it)) {
+            if (it.value_lo > top) {
+                dst->counts[top_index] += it.count;
+                dropped += it.count;
+            } else {
+                dst->counts[cm_hist_index_of(dst, it.value_lo)] += it.count;
+            }
         }
     }
     dst->total_count += src->total_count;

@@ -294,6 +294,36 @@ static void test_add_other_layout(void)
     cm_hist_free(fine);
 }
 
+/* Same layout, narrower dst: the direct index path drops what starts
+ * above dst's range exactly like the bucket-by-bucket path would. */
+static void test_add_narrower_same_layout(void)
+{
+    struct cm_hist *src = new_hist(1, 1000000000, 3);
+    struct cm_hist *dst = new_hist(1, 1000000, 3);
+    CHECK_INT(src->sub_bucket_half_count_magnitude, dst->sub_bucket_half_count_magnitude);
+    cm_hist_record(src, 500);
+    cm_hist_record(src, 1000000); /* highest trackable of dst: fits */
+    cm_hist_record(src, 1000001); /* same bucket as 1000000 in both: fits */
+    cm_hist_record(src, 2000000);
+    cm_hist_record_n(src, 500000000, 3);
+    CHECK_INT(cm_hist_add(dst, src), 4);
+    CHECK_INT(dst->clamped, 4);
+    CHECK_INT(cm_hist_count(dst), 7);
+    CHECK_INT(cm_hist_max(dst), 1000000);
+    CHECK_INT(cm_hist_percentile(dst, 50), 1000000);
+    CHECK_INT(cm_hist_percentile(dst, 10), 500);
+    struct cm_hist_iter it;
+    cm_hist_iter_init(&it, dst);
+    CHECK_INT(cm_hist_iter_next(&it), 1);
+    CHECK_INT(it.count, 1);
+    CHECK_INT(cm_hist_iter_next(&it), 1);
+    CHECK_INT(it.count, 6);
+    CHECK(it.value_lo <= 1000000 && 1000000 <= it.value_hi);
+    CHECK_INT(cm_hist_iter_next(&it), 0);
+    cm_hist_free(src);
+    cm_hist_free(dst);
+}
+
 static void test_iteration(void)
 {
     struct cm_hist *h = new_hist(1, 1000000, 3);
@@ -345,6 +375,7 @@ int main(void)
     test_record_corrected();
     test_add_same_layout();
     test_add_other_layout();
+    test_add_narrower_same_layout();
     test_iteration();
     test_all_equal_stats();
     return TEST_REPORT();
