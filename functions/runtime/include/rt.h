@@ -292,10 +292,13 @@ struct rt_kv {
     const char *value;
 };
 
-/* The correlation id of an event, copied into out (cap bytes, cut if longer):
+/* The correlation id of an event, copied into out (cap bytes, cut if longer),
+ * from the first of:
  * - API Gateway v2 / WebSocket: header x-correlation-id (any case);
  * - SQS: messageAttributes.correlation_id.stringValue of the first record
- *   (per record, rt_sqs_process() sets each record's own id).
+ *   (per record, rt_sqs_process() sets each record's own id);
+ * - direct Invoke payloads: a top-level string "correlation_id" or
+ *   "correlationId".
  * Returns 1 when found, else 0 with out = "". root may be NULL. */
 int rt_event_correlation_id(const cJSON *root, char *out, size_t cap);
 

@@ -522,10 +522,24 @@ def case_sleep(bootstrap):
     rid = str(uuid.uuid4())
     api.events.put((rid, apigw_event("GET", "/sleep/300", {}), invoke_headers(None)))
     api.events.put(STOP)
-    proc, out, threads = spawn(bootstrap, srv.server_address[1], {"HELLO_SLEEP_MS": "50"})
+    env = {"HELLO_SLEEP_MS": "50", "POWERTOOLS_METRICS_NAMESPACE": "Custom",
+           "POWERTOOLS_SERVICE_NAME": "greeter", "AWS_LAMBDA_LOG_LEVEL": "debug"}
+    proc, out, threads = spawn(bootstrap, srv.server_address[1], env)
     check(api.wait_for(lambda: rid in api.results), "sleeping invocation answered")
     rc = finish(proc, threads)
     check(rc == 3, "exit after 500 (got %r)" % rc)
+    docs = parse_lines(out)
+    ready = [d for d in docs if d.get("message") == "runtime ready"]
+    check(ready and isinstance(ready[0].get("initDurationMs"), (int, float)) and
+          ready[0].get("level") == "DEBUG", "AWS_LAMBDA_LOG_LEVEL=debug shows the init line")
+    if ready:
+        print("runtime init (rt_run entry -> first /next): %.2f ms" % ready[0]["initDurationMs"])
+    cold = [d for d in docs if "ColdStart" in d]
+    check(len(cold) == 1 and cold[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Custom" and
+          cold[0].get("service") == "greeter" and cold[0].get("function_name") == "hello",
+          "POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME honoured")
+    check(all(d.get("service") == "greeter" for d in docs if "level" in d),
+          "log lines carry the configured service")
     with api.lock:
         t_served = api.served.get(rid)
         t_done = api.results.get(rid, {}).get("t")
