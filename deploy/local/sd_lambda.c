@@ -119,7 +119,7 @@ struct sd_lambda {
     int children;
     int stopping;
     int cgroups; /* 1 when per-environment cgroups work */
-    char cg_mem_root[256], cg_cpu_root[256];
+    char cg_mem_root[512], cg_cpu_root[512];
     uint64_t rnd[2];
 };
 
@@ -524,7 +524,7 @@ static void env_cgroup(struct env *e)
     struct sd_lambda *l = e->l;
     if (!l->cgroups)
         return;
-    char dir[400], file[480], val[64];
+    char dir[640], file[700], val[64];
     snprintf(dir, sizeof(dir), "%s/stackd-%d-%d", l->cg_mem_root, (int)getpid(), (int)e->pid);
     if (mkdir(dir, 0755) == 0) {
         snprintf(file, sizeof(file), "%s/memory.limit_in_bytes", dir);
@@ -573,7 +573,7 @@ static void env_cgroup_remove(struct env *e)
     struct sd_lambda *l = e->l;
     if (!l->cgroups)
         return;
-    char dir[400];
+    char dir[640];
     snprintf(dir, sizeof(dir), "%s/stackd-%d-%d", l->cg_mem_root, (int)getpid(), (int)e->pid);
     rmdir(dir);
     snprintf(dir, sizeof(dir), "%s/stackd-%d-%d", l->cg_cpu_root, (int)getpid(), (int)e->pid);
@@ -1282,7 +1282,7 @@ static void fn_free(struct sd_fn *fn)
 static void probe_cgroups(struct sd_lambda *l)
 {
     FILE *f = fopen("/proc/self/cgroup", "r");
-    char line[512], mem[256] = "", cpu[256] = "";
+    char line[512], mem[400] = "", cpu[400] = "";
     int have_mem = 0, have_cpu = 0;
     while (f && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
@@ -1307,7 +1307,7 @@ static void probe_cgroups(struct sd_lambda *l)
                  strcmp(mem, "/") == 0 ? "" : mem);
         snprintf(l->cg_cpu_root, sizeof(l->cg_cpu_root), "/sys/fs/cgroup/cpu%s",
                  strcmp(cpu, "/") == 0 ? "" : cpu);
-        char probe[400];
+        char probe[640];
         snprintf(probe, sizeof(probe), "%s/stackd-probe-%d", l->cg_mem_root, (int)getpid());
         int ok = mkdir(probe, 0755) == 0;
         if (ok)
