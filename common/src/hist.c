@@ -307,9 +307,11 @@ int cm_hist_percentiles(const struct cm_hist *h, const double *ps, int64_t *out,
     for (size_t i = 1; i < n; i++)
         if (!(ps[i] >= ps[i - 1]))
             return CM_EINVAL;
-    struct cm_hist_iter it;
-    cm_hist_iter_init(&it, h);
-    int have = 0; /* it holds a bucket */
+    /* One forward scan over counts shared by all ps; a bucket's value is
+     * computed only where a rank lands. */
+    const int64_t *counts = h->counts;
+    int32_t idx = -1, len = h->counts_len;
+    int64_t cumulative = 0;
     for (size_t i = 0; i < n; i++) {
         double p = ps[i];
         if (h->total_count == 0) {
@@ -320,10 +322,11 @@ int cm_hist_percentiles(const struct cm_hist *h, const double *ps, int64_t *out,
             out[i] = h->max_value;
         } else {
             int64_t rank = rank_of(h, p);
-            while ((!have || it.cumulative < rank) && cm_hist_iter_next(&it))
-                have = 1;
-            /* counts sum to total_count, so a bucket reaching rank exists */
-            out[i] = have ? within_min_max(h, it.value_hi) : h->max_value;
+            while ((idx < 0 || cumulative < rank) && idx + 1 < len)
+                cumulative += counts[++idx];
+            /* counts sum to total_count >= rank, so idx holds the rank */
+            int64_t lo = cm_hist_value_at(h, idx);
+            out[i] = within_min_max(h, cm_hist_highest_equivalent(h, lo));
         }
     }
     return 0;
@@ -366,18 +369,21 @@ int cm_hist_iter_next(struct cm_hist_iter *it)
     /* Stop once every count was seen: no scan over the empty tail. */
     if (it->cumulative >= h->total_count)
         return 0;
-    while (it->index < h->counts_len) {
-        int32_t i = it->index++;
-        int64_t c = h->counts[i];
-        if (c == 0)
-            continue;
-        it->count = c;
-        it->cumulative += c;
-        it->value_lo = cm_hist_value_at(h, i);
-        it->value_hi = cm_hist_highest_equivalent(h, it->value_lo);
-        return 1;
+    /* Locals, so the scan over empty counters stays in registers. */
+    const int64_t *counts = h->counts;
+    int32_t i = it->index, len = h->counts_len;
+    while (i < len && counts[i] == 0)
+        i++;
+    if (i >= len) {
+        it->index = len;
+        return 0;
     }
-    return 0;
+    it->index = i + 1;
+    it->count = counts[i];
+    it->cumulative += counts[i];
+    it->value_lo = cm_hist_value_at(h, i);
+    it->value_hi = cm_hist_highest_equivalent(h, it->value_lo);
+    return 1;
 }
 
 int cm_hist_settle(struct cm_hist *h)
