@@ -12,8 +12,10 @@
  * context belong to the thread that called rt_run(). A handler may start its
  * own threads, but only the rt_run() thread may call rt_log*() and
  * rt_metrics*() on the runtime's objects while an invocation is running.
- * Parsers and builders (rt_apigw_*, rt_sqs_*, rt_base64_*, rt_event_*) are
- * reentrant: they touch only the objects passed to them. */
+ * Parsers and builders (rt_apigw_*, rt_sqs_*, rt_base64_*, rt_event_*,
+ * rt_error_*) are reentrant: they touch only the objects passed to them;
+ * the one exception is rt_sqs_process(), which sets the log context's
+ * correlation id. */
 #ifndef RT_H
 #define RT_H
 
@@ -78,7 +80,8 @@ struct rt_invocation {
     int cold_start;               /* 1 only for the first invocation of this process */
     const cJSON *event_json;      /* the event parsed once; NULL when it is not JSON */
     struct rt_metrics *metrics;   /* this invocation's EMF context, flushed after the
-                                     handler returns; dimension `service` preset */
+                                     handler returns; preset: dimension `service`,
+                                     properties `requestId` and `correlationId` */
     void *user;                   /* rt_function.user */
 };
 
@@ -110,7 +113,8 @@ struct rt_function {
  * (or unsets) $_X_AMZN_TRACE_ID, derives the correlation id, emits the
  * ColdStart EMF document on the first invocation, calls the handler, flushes
  * the metrics and posts /response or /error. The GET /next has no timeout:
- * the process may be frozen between invocations. Returns the process exit
+ * the process may be frozen between invocations. SIGPIPE is ignored (a
+ * closed stdout must not kill the function mid-invocation). Returns the exit
  * status: 1 after an init failure (already reported), 2 when
  * AWS_LAMBDA_RUNTIME_API is missing or fn is invalid, 3 when the Runtime API
  * is gone (500 from /next or /response, or 3 failed /next calls in a row).

@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +436,7 @@ int rt_run(const struct rt_function *fn)
                         "function and runs under the Lambda Runtime API (AWS or stackd)\n");
         return RT_EXIT_CONFIG;
     }
+    signal(SIGPIPE, SIG_IGN);
     struct rt_state st = {.fn = fn, .cold = 1};
     st.name = env_or(fn->name, "AWS_LAMBDA_FUNCTION_NAME", "function");
     st.service = env_or(fn->service, "POWERTOOLS_SERVICE_NAME", st.name);
