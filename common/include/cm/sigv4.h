@@ -113,9 +113,9 @@ struct cm_sigv4_ctx {
     /* private */
     struct cm_buf scratch;
     struct cm_buf decoded; /* presigned X-Amz-Credential / X-Amz-SignedHeaders */
+    int64_t date_s;        /* now_s that amz_date holds (INT64_MIN: none) */
     void *entries;         /* sort arrays, grown on demand, bounded by the MAX_ constants */
     size_t entries_cap;
-    void *md; /* EVP_MD_CTX */
     struct {
         int valid;
         char date[9];
