@@ -62,6 +62,8 @@ class Stackd:
         """SIGTERM, wait, then SIGKILL. Returns the exit code."""
         if self.proc is None:
             return None
+        if self.proc.returncode is not None:
+            return self.proc.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

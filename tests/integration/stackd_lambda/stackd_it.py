@@ -254,8 +254,12 @@ def main():
         except Exception as e:  # noqa: BLE001
             failures.append("%s: %r" % (name, e))
             print("FAIL: exception", repr(e))
+        rc = sd.stop()
+        log = sd.read_log()
+        check(rc == 0, "stackd exit code %r" % rc)
+        check("Sanitizer" not in log and "runtime error:" not in log, "sanitizer report in the stackd log")
         if failures:
-            print("---- stackd log ----\n" + sd.read_log()[-4000:])
+            print("---- stackd log ----\n" + log[-4000:])
     print("%s: %d failed" % (name, len(failures)))
     return 1 if failures else 0
 
