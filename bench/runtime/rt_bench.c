@@ -97,11 +97,15 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* port > 0: the function's environment; port 0: the caller's; port -1:
+ * the function's without AWS_LAMBDA_RUNTIME_API (it loads, then exits 2). */
 static pid_t spawn(const char *path, int port)
 {
     char api[64];
     snprintf(api, sizeof api, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", port);
-    char *envp[] = {api, "AWS_LAMBDA_FUNCTION_NAME=hello", "PATH=/usr/bin:/bin", NULL};
+    char *envp[] = {"AWS_LAMBDA_FUNCTION_NAME=hello", "PATH=/usr/bin:/bin", api, NULL};
+    if (port < 0)
+        envp[2] = NULL;
     char *argv[] = {(char *)path, NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -150,6 +154,7 @@ static void report(const char *what, int64_t *ns, int n)
 static void cold(const char *bootstrap, int lfd, int port, int runs)
 {
     int64_t *t = calloc((size_t)runs, sizeof *t), *base = calloc((size_t)runs, sizeof *base);
+    int64_t *load = calloc((size_t)runs, sizeof *load);
     char buf[4096];
     int ok = 0;
     for (int i = 0; i < runs; i++) {
@@ -157,6 +162,10 @@ static void cold(const char *bootstrap, int lfd, int port, int runs)
         pid_t pid = spawn("/bin/true", 0);
         waitpid(pid, NULL, 0);
         base[i] = cm_clock_mono_ns() - t0;
+        t0 = cm_clock_mono_ns();
+        pid = spawn(bootstrap, -1);
+        waitpid(pid, NULL, 0);
+        load[i] = cm_clock_mono_ns() - t0;
         t0 = cm_clock_mono_ns();
         pid = spawn(bootstrap, port);
         int c = wait_fd(lfd) == 0 ? accept(lfd, NULL, NULL) : -1;
@@ -168,10 +177,12 @@ static void cold(const char *bootstrap, int lfd, int port, int runs)
             close(c);
     }
     report("baseline: spawn /bin/true to exit", base, runs);
+    report("bootstrap load+exit (no API var)", load, runs);
     if (ok)
         report("cold: spawn to first /next", t, ok);
     free(t);
     free(base);
+    free(load);
 }
 
 static void warm(const char *bootstrap, int lfd, int port, int n)
