@@ -709,6 +709,7 @@ static int parse_phases(struct lg_scenario *s, char *err, size_t sz)
     }
     size_t extra = s->warmup_ns > 0;
     s->phases = cm_xcalloc(n->n + extra, sizeof(*s->phases));
+    s->phases_cap = n->n + extra;
     for (size_t i = 0; i < n->n; i++) {
         struct lg_phase *p = &s->phases[extra + i];
         snprintf(path, sizeof(path), "phases[%zu]", i);
@@ -933,7 +934,7 @@ void lg_scenario_free(struct lg_scenario *s)
         free_request(&s->reqs[i]);
     free(s->reqs);
     free(s->req_names);
-    for (size_t i = 0; i < s->n_phases; i++)
+    for (size_t i = 0; i < s->phases_cap; i++)
         free(s->phases[i].name);
     free(s->phases);
     for (size_t i = 0; i < s->n_th; i++)
@@ -980,8 +981,10 @@ void lg_scenario_set_duration(struct lg_scenario *s, int64_t d_ns)
                 p->ramp_to_per_s = p->rate_per_s + (p->ramp_to_per_s - p->rate_per_s) * (double)nd /
                                                        (double)p->duration_ns;
             p->duration_ns = nd > 0 ? nd : 0;
-            for (size_t j = i + 1; j < s->n_phases; j++)
+            for (size_t j = i + 1; j < s->n_phases; j++) {
                 free(s->phases[j].name);
+                s->phases[j].name = NULL;
+            }
             s->n_phases = i + 1;
             return;
         }

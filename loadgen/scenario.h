@@ -126,6 +126,7 @@ struct lg_scenario {
     struct lg_corr_cfg corr;
     struct lg_phase *phases;
     size_t n_phases;
+    size_t phases_cap; /* allocated entries (names freed over all of them) */
     struct lg_request *reqs;
     size_t n_reqs;
     const char **req_names; /* n_reqs, borrowed from reqs */

@@ -25,9 +25,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONN 4096
+#define MAX_CONN    4096
 #define MAX_PENDING 64
-#define BUF_SIZE 65536
+#define BUF_SIZE    65536
 
 struct conn {
     int fd;
@@ -124,11 +124,14 @@ static int parse_mode(const char *m)
         mode = 0;
         return 0;
     }
-    if (sscanf(m, "bimodal:%" SCNd64 ":%" SCNd64 ":%" SCNd64 "", &fast_ms, &slow_ms, &every_n) == 3 && every_n > 0) {
+    if (sscanf(m, "bimodal:%" SCNd64 ":%" SCNd64 ":%" SCNd64 "", &fast_ms, &slow_ms, &every_n) ==
+            3 &&
+        every_n > 0) {
         mode = 1;
         return 0;
     }
-    if (sscanf(m, "stall:%" SCNd64 ":%" SCNd64 "", &stall_ms, &period_ms) == 2 && period_ms > stall_ms) {
+    if (sscanf(m, "stall:%" SCNd64 ":%" SCNd64 "", &stall_ms, &period_ms) == 2 &&
+        period_ms > stall_ms) {
         mode = 2;
         return 0;
     }
@@ -148,7 +151,8 @@ int main(int argc, char **argv)
             m = argv[i + 1];
     }
     if (!port_file || parse_mode(m)) {
-        fprintf(stderr, "usage: delay_server --port-file F --ttl S --mode fixed:MS|bimodal:A:B:N|stall:MS:PERIOD\n");
+        fprintf(stderr, "usage: delay_server --port-file F --ttl S --mode "
+                        "fixed:MS|bimodal:A:B:N|stall:MS:PERIOD\n");
         return 2;
     }
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
