@@ -26,8 +26,12 @@ struct route {
     char **segs; /* literal, "{name}" or "{name+}" */
 };
 
+struct call;
+
 struct sd_apigw {
     struct sd_lambda *l;
+    struct call *calls; /* waiting for their function, oldest last */
+    int64_t integration_timeout_ns;
     char *api_id, *account_id, *region;
     struct route *routes;
     int n_routes;
@@ -67,6 +71,8 @@ int sd_apigw_new(const struct sd_stack *st, struct sd_lambda *l, struct sd_apigw
     g->region = cm_xstrdup(st->region ? st->region : "us-east-1");
     g->routes = cm_xcalloc(st->n_routes + 1, sizeof(*g->routes));
     g->rnd = (uint64_t)cm_clock_wall_ns() ^ 0x9E3779B97F4A7C15ull;
+    g->integration_timeout_ns =
+        st->integration_timeout_ns > 0 ? st->integration_timeout_ns : 30 * CM_NS_PER_S;
     for (size_t i = 0; i < st->n_routes; i++) {
         struct route *r = &g->routes[g->n_routes++];
         r->key = cm_xstrdup(st->routes[i].route_key);
@@ -587,10 +593,22 @@ int sd_apigw_map_response(const char *out, size_t len, struct sd_resp *resp)
 
 struct call {
     struct sd_apigw *g;
-    struct sd_conn *conn;
+    struct sd_conn *conn; /* NULL once answered (integration timeout) */
     int64_t start_ns;
     char request_id[24];
+    struct call *prev, *next;
 };
+
+static void call_unlink(struct sd_apigw *g, struct call *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
 
 static void gw_metric(struct sd_apigw *g, const char *name, double v, const char *unit)
 {
@@ -631,7 +649,10 @@ static void on_done(void *ctx, const struct sd_inv_result *res)
     struct sd_resp r;
     sd_resp_init(&r);
     double integ_ms = (double)(cm_clock_mono_ns() - c->start_ns) / 1e6;
-    if (!sd_conn_alive(c->conn)) {
+    call_unlink(c->g, c);
+    if (!c->conn) {
+        /* already answered 503 at the integration timeout */
+    } else if (!sd_conn_alive(c->conn)) {
         sd_conn_release(c->conn);
     } else if (res->status == SD_INV_OK &&
                sd_apigw_map_response(res->body, res->body_len, &r) == 0) {
@@ -705,5 +726,31 @@ void sd_apigw_handle(struct sd_apigw *g, struct sd_conn *conn, const struct sd_r
             gw_error(g, conn, 500, "Internal Server Error", rid, start, -1);
         return;
     }
+    c->next = g->calls;
+    if (g->calls)
+        g->calls->prev = c;
+    g->calls = c;
     sd_conn_defer(conn);
+}
+
+void sd_apigw_tick(struct sd_apigw *g, int64_t now_mono_ns)
+{
+    /* The function keeps running (its own timeout applies); the client gets
+     * 503 at API Gateway's 30 s integration limit. */
+    for (struct call *c = g->calls; c; c = c->next) {
+        if (c->conn && now_mono_ns - c->start_ns >= g->integration_timeout_ns) {
+            double integ_ms = (double)(now_mono_ns - c->start_ns) / 1e6;
+            if (sd_conn_alive(c->conn))
+                gw_error(g, c->conn, 503, "Service Unavailable", c->request_id, c->start_ns,
+                         integ_ms);
+            else
+                sd_conn_release(c->conn);
+            c->conn = NULL;
+        }
+    }
+}
+
+void sd_apigw_set_integration_timeout(struct sd_apigw *g, int64_t ns)
+{
+    g->integration_timeout_ns = ns;
 }

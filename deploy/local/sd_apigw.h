@@ -52,6 +52,12 @@ void sd_apigw_set_metric_hook(struct sd_apigw *g,
 void sd_apigw_handle(struct sd_apigw *g, struct sd_conn *conn, const struct sd_req *req,
                      const char *path);
 
+/* Answers 503 for requests waiting longer than the integration timeout
+ * (30 s, API Gateway's fixed maximum); call from the loop's tick. */
+void sd_apigw_tick(struct sd_apigw *g, int64_t now_mono_ns);
+/* For tests: a shorter integration timeout. */
+void sd_apigw_set_integration_timeout(struct sd_apigw *g, int64_t ns);
+
 /* Most specific route for method+path: literal segments beat {param} beat
  * {greedy+}; an exact method beats ANY; "$default" last. 0 or CM_ENOTFOUND. */
 int sd_apigw_match(const struct sd_apigw *g, const char *method, const char *path,

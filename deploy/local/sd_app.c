@@ -151,6 +151,7 @@ static void on_tick(void *ctx, int64_t now)
 {
     struct app *a = ctx;
     sd_lambda_tick(a->lambda, now);
+    sd_apigw_tick(a->apigw, now);
     if (a->phase == PH_DRAIN && (sd_lambda_inflight(a->lambda) == 0 || now >= a->phase_deadline_ns))
         begin_kill(a, now);
     if (a->phase == PH_KILL && (sd_lambda_children(a->lambda) <= 0 || now >= a->phase_deadline_ns))

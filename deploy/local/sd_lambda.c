@@ -84,6 +84,8 @@ struct env {
     int64_t kill_at_ns; /* SIGKILL after a SIGTERM (graceful stop), 0 none */
     int init_done;
     int64_t memory_mb;
+    int64_t max_mem_mb;      /* last VmHWM reading */
+    int64_t max_mem_read_ns; /* when it was read (mono) */
     char stream[80];
     struct env *next;
 };
@@ -307,8 +309,22 @@ static void on_child_output(void *ctx, int fd, uint32_t events)
 
 /* ---------- memory ---------- */
 
-/* Peak RSS of the environment in MB (VmHWM), at least 1. */
-static int64_t env_max_mem_mb(const struct env *e)
+static int64_t read_vmhwm_mb(const struct env *e);
+
+/* Peak RSS of the environment in MB (VmHWM), at least 1. Re-read at most
+ * every 100 ms: the peak only grows, and a /proc read per invocation would
+ * cost more than the rest of the platform work. */
+static int64_t env_max_mem_mb(struct env *e)
+{
+    int64_t now = cm_clock_mono_ns();
+    if (e->max_mem_mb == 0 || now - e->max_mem_read_ns > 100 * CM_NS_PER_MS) {
+        e->max_mem_mb = read_vmhwm_mb(e);
+        e->max_mem_read_ns = now;
+    }
+    return e->max_mem_mb;
+}
+
+static int64_t read_vmhwm_mb(const struct env *e)
 {
     char path[64], buf[4096];
     snprintf(path, sizeof(path), "/proc/%d/status", (int)e->pid);

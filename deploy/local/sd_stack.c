@@ -59,10 +59,13 @@ static const struct cm_opt fn_opts[] = {
 
 struct apiopt {
     const struct cm_ynode *routes;
+    int64_t integration_timeout_ns;
 };
 
 static const struct cm_opt api_opts[] = {
     CM_OPT_NODE(struct apiopt, routes, "routes", "Route key -> function name."),
+    CM_OPT_DURATION(struct apiopt, integration_timeout_ns, "integration_timeout", "30s", 50e6, 30e9,
+                    "Integration timeout (API Gateway: 50 ms to 30 s); then 503."),
     CM_OPT_END,
 };
 
@@ -271,12 +274,15 @@ static int parse_http_api(const struct cm_ydoc *doc, const struct cm_ynode *n, s
     struct apiopt ao;
     struct cm_opt_err oe;
     memset(&ao, 0, sizeof(ao));
+    st->integration_timeout_ns = 30 * 1000000000LL;
     if (!n || cm_yaml_is_null(n))
         return 0;
-    if (cm_opt_apply(api_opts, doc, n, "http_api", &ao, &oe) < 0) {
+    if (cm_opt_defaults(api_opts, &ao, &oe) < 0 ||
+        cm_opt_apply(api_opts, doc, n, "http_api", &ao, &oe) < 0) {
         cm_strlcpy(err, oe.msg, err_size);
         return CM_EINVAL;
     }
+    st->integration_timeout_ns = ao.integration_timeout_ns;
     const struct cm_ynode *r = ao.routes;
     if (!r || cm_yaml_is_null(r))
         return 0;

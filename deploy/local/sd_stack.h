@@ -7,7 +7,8 @@
  *   stack:        {region, account_id, account_concurrency, idle_reclaim, api_id}
  *   functions:    {<name>: {bootstrap, handler, memory_mb, timeout,
  *                           reserved_concurrency, environment: {K: V}}}
- *   http_api:     {routes: {"POST /orders": <fn>, "GET /orders/{id}": <fn>, "$default": <fn>}}
+ *   http_api:     {integration_timeout,
+ *                  routes: {"POST /orders": <fn>, "GET /orders/{id}": <fn>, "$default": <fn>}}
  *
  * bootstrap may use ${VAR} / ${VAR:-default}; a relative result is relative to
  * the stack file's directory. */
@@ -47,6 +48,7 @@ struct sd_stack {
     struct sd_stack_fn *fns;
     size_t n_routes;
     struct sd_stack_route *routes;
+    int64_t integration_timeout_ns; /* HTTP API integration timeout */
 };
 
 /* Loads and validates path. On failure returns a cm_err and writes one line

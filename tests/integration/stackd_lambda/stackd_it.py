@@ -239,16 +239,54 @@ def case_shutdown(sd):
     check(wait_until(lambda: not sd.env_pids(), 10), "environments left running: %r" % sd.env_pids())
 
 
+STACK_SHORT = """
+stack:
+  idle_reclaim: 1s
+functions:
+  slow:
+    bootstrap: @HELLO@
+    timeout: 5s
+    environment: {STACKD_TEST_MARKER: "@MARKER@"}
+http_api:
+  integration_timeout: 1s
+  routes:
+    $default: slow
+"""
+
+
+def case_idle_reclaim(sd):
+    st, _, _, log = sd.invoke("slow")
+    check(st == 200 and "Init Duration" in log, "first invoke cold: %r" % log)
+    check(len(sd.env_pids()) == 1, "one environment: %r" % sd.env_pids())
+    check(wait_until(lambda: not sd.env_pids(), 10), "idle environment not reclaimed")
+    st, _, _, log = sd.invoke("slow")
+    check(st == 200 and "Init Duration" in log, "invoke after reclaim is cold: %r" % log)
+
+
+def case_integration_timeout(sd):
+    t0 = time.time()
+    st, hd, body = sd.request("GET", "/sleep/2500")
+    el = time.time() - t0
+    check(st == 503 and json.loads(body) == {"message": "Service Unavailable"}, "-> %d %r" % (st, body))
+    check(el < 2.4, "503 after %.2f s, integration timeout 1 s" % el)
+    # The function itself finished (its own timeout is 5 s): REPORT without a timeout.
+    check(wait_until(lambda: any("REPORT" in e["message"] for e in sd.log_events("/aws/lambda/slow")), 10),
+          "function did not finish")
+    check(not any("timed out" in e["message"] for e in sd.log_events("/aws/lambda/slow")), "function timed out")
+
+
 CASES = {
     "http_api": case_http_api, "invoke": case_invoke, "cold_warm": case_cold_warm,
     "throttle": case_throttle, "timeout": case_timeout, "crash": case_crash,
     "init_failure": case_init_failure, "shutdown": case_shutdown,
+    "idle_reclaim": case_idle_reclaim, "integration_timeout": case_integration_timeout,
 }
 
 
 def main():
     name = sys.argv[1]
-    with Stackd(STACK) as sd:
+    stack = STACK_SHORT if name in ("idle_reclaim", "integration_timeout") else STACK
+    with Stackd(stack) as sd:
         try:
             CASES[name](sd)
         except Exception as e:  # noqa: BLE001
