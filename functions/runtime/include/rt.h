@@ -8,6 +8,30 @@
  * SQS batches). It is deliberately not a general AWS SDK: calls to DynamoDB,
  * SQS or @connections go through common/.
  *
+ * A function in full (see functions/hello/handler.c for a larger one):
+ *
+ *   static int handler(const struct rt_invocation *inv, const char *event, size_t len,
+ *                      struct cm_buf *response, struct rt_error *err)
+ *   {
+ *       struct rt_apigw_request req;
+ *       const char *why = NULL;
+ *       int rc = rt_apigw_request_from_json(inv->event_json, &req, &why);
+ *       if (rc == 0) {
+ *           rt_info("GET %s", req.raw_path);   // JSON line with requestId, correlationId
+ *           rt_metrics_add(inv->metrics, "Hits", RT_UNIT_COUNT, 1);
+ *           rc = rt_apigw_respond_json(inv, 200, "{\"ok\":true}", response);
+ *       } else {
+ *           rt_error_set(err, "InvalidEvent", "%s", why);
+ *       }
+ *       rt_apigw_request_deinit(&req);
+ *       return rc;
+ *   }
+ *   int main(void)
+ *   {
+ *       struct rt_function fn = {.handler = handler};
+ *       return rt_run(&fn);
+ *   }
+ *
  * Threading: the runtime loop, the log context and the invocation's metrics
  * context belong to the thread that called rt_run(). A handler may start its
  * own threads, but only the rt_run() thread may call rt_log*() and
