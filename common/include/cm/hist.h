@@ -50,7 +50,7 @@ struct cm_hist {
  * when lowest_trackable * 10^S is too large for int64 bucket arithmetic).
  * Free with cm_hist_free. Footprint: 8 bytes * (buckets + 1) * 2^m where
  * 2^(m+1) >= 2 * 10^S and buckets = log2(highest / lowest) - m: 3 digits,
- * 1 ns to 1 h: 264 KiB; 1 us to 1 h: 168 KiB. */
+ * 1 ns to 1 h: 264 KiB; 1 to 3.6e9 (us up to 1 h): 184 KiB. */
 int cm_hist_new(int64_t lowest_trackable, int64_t highest_trackable, int sig_digits,
                 struct cm_hist **out);
 void cm_hist_free(struct cm_hist *h);
