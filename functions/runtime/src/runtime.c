@@ -442,6 +442,10 @@ int rt_run(const struct rt_function *fn)
     st.service = env_or(fn->service, "POWERTOOLS_SERVICE_NAME", st.name);
     st.ns = env_or(fn->metrics_namespace, "POWERTOOLS_METRICS_NAMESPACE", "Orders");
     setup_logging(st.name, st.service);
+    if (strlen(st.ns) > 255) {
+        rt_log(CM_LOG_WARN, "metrics namespace longer than 255 bytes; using \"Orders\"");
+        st.ns = "Orders";
+    }
     cm_buf_init(&st.next.body, RT_MAX_EVENT_BYTES);
     cm_buf_init(&st.response, RT_MAX_EVENT_BYTES);
     st.metrics = rt_metrics_new(st.ns, rt_log_fd());
