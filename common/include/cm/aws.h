@@ -207,7 +207,7 @@ int cm_aws_req_detach(struct cm_aws_req *r, CURLM *multi);
  * transport failures. */
 int cm_aws_req_finish(struct cm_aws_req *r, CURLcode result);
 /* After a failed finish: 1 and *delay_ns when the failure is retryable and
- * attempts remain (counts the attempt), else 0. */
+ * attempts remain (cm_aws_req_finish counted this one), else 0. */
 int cm_aws_req_next_delay(struct cm_aws_req *r, double rand01, int64_t *delay_ns);
 
 /* Blocking convenience for non-hot paths: sign, perform, finish, back off
