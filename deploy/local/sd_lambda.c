@@ -274,14 +274,17 @@ static void out_consume(struct env *e, const char *p, size_t n)
     }
 }
 
-/* Reads what the child wrote so far (non-blocking). */
-static void out_drain(struct env *e)
+/* Reads what the child wrote so far (non-blocking); with full, until the
+ * pipe is empty (exit paths), else one short read is enough. */
+static void out_drain(struct env *e, int full)
 {
     char buf[16384];
     for (int i = 0; i < 256 && e->out_fd >= 0; i++) {
         ssize_t n = read(e->out_fd, buf, sizeof(buf));
         if (n > 0) {
             out_consume(e, buf, (size_t)n);
+            if (!full && (size_t)n < sizeof(buf))
+                break; /* likely empty now; level-triggered epoll reports the rest */
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -304,7 +307,7 @@ static void on_child_output(void *ctx, int fd, uint32_t events)
 {
     (void)fd;
     (void)events;
-    out_drain(ctx);
+    out_drain(ctx, 0);
 }
 
 /* ---------- memory ---------- */
@@ -377,7 +380,7 @@ static void inv_finish(struct env *e, enum sd_inv_status st, const char *body, s
     int delivered = inv->start_ns != 0;
     double dur_ms = delivered ? (double)(now - inv->start_ns) / 1e6 : 0.0;
     if (e->pid > 0 && e->out_fd >= 0)
-        out_drain(e); /* the function's lines come before END */
+        out_drain(e, 0); /* the function's lines come before END */
     if (delivered) {
         char report[512];
         if (st == SD_INV_TIMEOUT) {
@@ -1145,7 +1148,7 @@ static void on_exit_env(struct env *e, int status)
     char why[96], msg[256];
     describe_exit(status, why, sizeof(why));
     if (e->state != ENV_DEAD) {
-        out_drain(e);
+        out_drain(e, 1);
         if (e->inv) {
             snprintf(msg, sizeof(msg), "RequestId: %s Error: Runtime exited with error: %s",
                      e->inv->id, why);
