@@ -74,6 +74,8 @@ struct lg_worker {
     int epfd;
     CURLM *multi;
     int64_t curl_deadline; /* monotonic ns; INT64_MAX: none */
+    uint8_t *fd_reg;       /* fd_reg[fd] != 0: fd is in the epoll set (fd < fd_cap) */
+    size_t fd_cap;
     struct slot *slots;
     int nslots;
     struct slot *free_slots;
@@ -114,13 +116,30 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
     struct epoll_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.data.fd = s;
+    if (s < 0)
+        return 0;
+    if ((size_t)s >= w->fd_cap) {
+        size_t ncap = ((size_t)s + 1) * 2;
+        w->fd_reg = cm_xrealloc(w->fd_reg, ncap);
+        memset(w->fd_reg + w->fd_cap, 0, ncap - w->fd_cap);
+        w->fd_cap = ncap;
+    }
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
+        if (w->fd_reg[s])
+            epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
+        w->fd_reg[s] = 0;
         return 0;
     }
     ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
-    if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev) != 0 && errno == ENOENT)
-        epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ev);
+    /* a closed fd number can come back for a new socket: fall back either way */
+    int op = w->fd_reg[s] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(w->epfd, op, s, &ev) != 0) {
+        if (errno == ENOENT)
+            epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ev);
+        else if (errno == EEXIST)
+            epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev);
+    }
+    w->fd_reg[s] = 1;
     return 0;
 }
 
@@ -375,7 +394,8 @@ static struct curl_slist *build_headers(struct lg_worker *w, const struct lg_req
     }
     cm_buf_deinit(&v);
     /* no "Expect: 100-continue" round trip for bodies */
-    l = curl_slist_append(l, "Expect:");
+    if (r->body_t)
+        l = curl_slist_append(l, "Expect:");
     return l;
 }
 
@@ -968,6 +988,7 @@ void lg_worker_free(struct lg_worker *w)
     if (w->epfd >= 0)
         close(w->epfd);
     free(w->q);
+    free(w->fd_reg);
     lg_sched_deinit(&w->sched);
     free(w->cum_all);
     free(w->cum_indep);
