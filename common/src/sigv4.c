@@ -809,11 +809,43 @@ out:
     return rc;
 }
 
+static int append_token_param(struct cm_buf *q, const char *tok)
+{
+    int rc = cm_buf_puts(q, "&X-Amz-Security-Token=");
+    return rc ? rc : cm_sigv4_uri_encode(q, tok, strlen(tok), 0);
+}
+
+/* Appends the original query and the X-Amz-* parameters that are signed.
+ * Needs c->signed_headers and c->amz_date. */
+static int append_presign_params(struct cm_sigv4_ctx *c, const struct cm_sigv4_config *cfg,
+                                 const struct cm_sigv4_request *req, int64_t expires_s,
+                                 struct cm_buf *q)
+{
+    int rc;
+    if (req->query_len &&
+        ((rc = cm_buf_append(q, req->query, req->query_len)) || (rc = cm_buf_putc(q, '&'))))
+        return rc;
+    char cred[512];
+    int cl = snprintf(cred, sizeof(cred), "%s/%.8s/%s/%s/aws4_request", cfg->creds->access_key_id,
+                      c->amz_date, cfg->region, cfg->service);
+    if (cl < 0 || (size_t)cl >= sizeof(cred))
+        return CM_ETOOBIG;
+    if ((rc = cm_buf_puts(q, "X-Amz-Algorithm=" CM_SIGV4_ALGORITHM "&X-Amz-Credential=")) ||
+        (rc = cm_sigv4_uri_encode(q, cred, (size_t)cl, 0)) ||
+        (rc = cm_buf_printf(q, "&X-Amz-Date=%s&X-Amz-Expires=%lld&X-Amz-SignedHeaders=",
+                            c->amz_date, (long long)expires_s)) ||
+        (rc = cm_sigv4_uri_encode(q, c->signed_headers.data, c->signed_headers.len, 0)))
+        return rc;
+    if (token_of(cfg) && !(cfg->flags & CM_SIGV4_TOKEN_UNSIGNED))
+        return append_token_param(q, token_of(cfg));
+    return 0;
+}
+
 int cm_sigv4_presign(struct cm_sigv4_ctx *c, const struct cm_sigv4_config *cfg,
                      const struct cm_sigv4_request *req, int64_t expires_s)
 {
     int rc = check_config(cfg, req);
-    const struct cm_sigv4_header *hmark = NULL;
+    const struct cm_sigv4_header *user = NULL;
     size_t n = 0;
     struct cm_buf *q = &c->query;
     c->n_add = 0;
@@ -825,49 +857,23 @@ int cm_sigv4_presign(struct cm_sigv4_ctx *c, const struct cm_sigv4_config *cfg,
         goto out;
     }
     set_date(c, cfg->now_s);
-    if ((rc = collect_headers(c, cfg, req, 0, &hmark, &n)))
-        goto out;
-    if ((rc = resolve_payload_hash(c, req, hmark, (cfg->flags & CM_SIGV4_S3) != 0)))
-        goto out;
-    /* SignedHeaders is part of the query, so sort the headers first; the
-     * canonical request is assembled after the query is complete. */
-    struct cm_buf *cr = &c->canonical_request;
-    cm_buf_reset(cr);
-    if ((rc = append_canonical_headers(c, cr, c->entries, n)))
-        goto out;
-    if (req->query_len &&
-        ((rc = cm_buf_append(q, req->query, req->query_len)) || (rc = cm_buf_putc(q, '&'))))
-        goto out;
-    char cred[512];
-    int cl = snprintf(cred, sizeof(cred), "%s/%.8s/%s/%s/aws4_request", cfg->creds->access_key_id,
-                      c->amz_date, cfg->region, cfg->service);
-    if (cl < 0 || (size_t)cl >= sizeof(cred)) {
-        rc = CM_ETOOBIG;
-        goto out;
-    }
-    if ((rc = cm_buf_puts(q, "X-Amz-Algorithm=" CM_SIGV4_ALGORITHM "&X-Amz-Credential=")) ||
-        (rc = cm_sigv4_uri_encode(q, cred, (size_t)cl, 0)) ||
-        (rc = cm_buf_printf(q, "&X-Amz-Date=%s&X-Amz-Expires=%lld&X-Amz-SignedHeaders=",
-                            c->amz_date, (long long)expires_s)) ||
-        (rc = cm_sigv4_uri_encode(q, c->signed_headers.data, c->signed_headers.len, 0)))
-        goto out;
-    const char *tok = token_of(cfg);
-    int sign_tok = tok && !(cfg->flags & CM_SIGV4_TOKEN_UNSIGNED);
-    if (sign_tok && ((rc = cm_buf_puts(q, "&X-Amz-Security-Token=")) ||
-                     (rc = cm_sigv4_uri_encode(q, tok, strlen(tok), 0))))
-        goto out;
-    /* The header block is already in cr; rebuild it in order. Cheap: presign
-     * is not a hot path. */
-    size_t n2 = 0;
-    if ((rc = begin_canonical(c, req, q->data, q->len, NULL, cfg->flags, 0)) ||
-        (rc = collect_headers(c, cfg, req, 0, &hmark, &n2)) ||
-        (rc = end_canonical(c, c->entries, n2)) ||
+    cm_buf_reset(&c->scratch);
+    /* X-Amz-SignedHeaders is part of the query: sort the headers once to
+     * learn it, build the query, then assemble the canonical request (whose
+     * query step reuses the sort array, so the headers are collected again;
+     * presigning is not a hot path). */
+    if ((rc = collect_headers(c, cfg, req, 0, &user, &n)) ||
+        (rc = resolve_payload_hash(c, req, user, (cfg->flags & CM_SIGV4_S3) != 0)) ||
+        (rc = append_canonical_headers(c, &c->scratch, c->entries, n)) ||
+        (rc = append_presign_params(c, cfg, req, expires_s, q)) ||
+        (rc = begin_canonical(c, req, q->data, q->len, NULL, cfg->flags, 0)) ||
+        (rc = collect_headers(c, cfg, req, 0, &user, &n)) ||
+        (rc = end_canonical(c, c->entries, n)) ||
         (rc = finish_signature(c, c->amz_date, cfg->region, cfg->service,
                                cfg->creds->secret_access_key)))
         goto out;
-    if (tok && !sign_tok &&
-        ((rc = cm_buf_puts(q, "&X-Amz-Security-Token=")) ||
-         (rc = cm_sigv4_uri_encode(q, tok, strlen(tok), 0))))
+    if (token_of(cfg) && (cfg->flags & CM_SIGV4_TOKEN_UNSIGNED) &&
+        (rc = append_token_param(q, token_of(cfg))))
         goto out;
     rc = cm_buf_printf(q, "&X-Amz-Signature=%s", c->signature);
 out:
@@ -1080,48 +1086,61 @@ static int verify_once(struct cm_sigv4_ctx *c, const struct cm_sigv4_request *re
     return finish_signature(c, c->amz_date, region, service, secret);
 }
 
+/* Finds the signature (Authorization header, else a presigned query), parses
+ * it and its credential scope into pa/res and the signing time into *t.
+ * CM_SIGV4_VALID here means "parsed". */
+static enum cm_sigv4_verdict parse_request_auth(struct cm_sigv4_ctx *c,
+                                                const struct cm_sigv4_request *req,
+                                                struct parsed_auth *pa,
+                                                struct cm_sigv4_verify_result *res, int64_t *t)
+{
+    const struct cm_sigv4_header *auth = find_header(req, "authorization");
+    const char *sv, *date8 = NULL;
+    size_t svl;
+    if (auth) {
+        const struct cm_sigv4_header *dh = find_header(req, "x-amz-date");
+        if (parse_auth_header(auth->value, auth->value_len, pa) || !dh)
+            return CM_SIGV4_MALFORMED;
+        pa->date = dh->value, pa->date_len = dh->value_len;
+        trim(&pa->date, &pa->date_len);
+    } else if (req->query &&
+               query_param(req->query, req->query_len, "X-Amz-Signature", &sv, &svl)) {
+        res->presigned = 1;
+        if (parse_presigned(c, req, pa))
+            return CM_SIGV4_MALFORMED;
+    } else {
+        return CM_SIGV4_MISSING;
+    }
+    if (split_credential(pa, res, &date8) || parse_date(pa->date, pa->date_len, t) ||
+        memcmp(pa->date, date8, 8) != 0 || pa->sig_len != 64)
+        return CM_SIGV4_MALFORMED;
+    return CM_SIGV4_VALID;
+}
+
+/* Header auth: |now - t| <= skew. Presigned: t - skew <= now <= t + expires. */
+static enum cm_sigv4_verdict check_time(const struct cm_sigv4_verify_opts *opts,
+                                        const struct parsed_auth *pa, int presigned, int64_t t)
+{
+    int64_t skew = opts->max_skew_s > 0 ? opts->max_skew_s : CM_SIGV4_MAX_SKEW_S;
+    if (presigned)
+        return opts->now_s > t + pa->expires_s || t - skew > opts->now_s ? CM_SIGV4_EXPIRED
+                                                                         : CM_SIGV4_VALID;
+    return opts->now_s - t > skew || t - opts->now_s > skew ? CM_SIGV4_SKEWED : CM_SIGV4_VALID;
+}
+
 int cm_sigv4_verify(struct cm_sigv4_ctx *c, const struct cm_sigv4_verify_opts *opts,
                     const struct cm_sigv4_request *req, struct cm_sigv4_verify_result *res)
 {
     struct parsed_auth pa = {0};
-    const char *date8 = NULL, *secret = NULL;
-    int64_t t = 0, skew = opts->max_skew_s > 0 ? opts->max_skew_s : CM_SIGV4_MAX_SKEW_S;
+    const char *secret = NULL;
+    int64_t t = 0;
     memset(res, 0, sizeof(*res));
-    res->verdict = CM_SIGV4_MALFORMED;
-    const struct cm_sigv4_header *auth = find_header(req, "authorization");
-    const char *sv;
-    size_t svl;
-    if (auth) {
-        if (parse_auth_header(auth->value, auth->value_len, &pa))
-            goto out;
-        const struct cm_sigv4_header *dh = find_header(req, "x-amz-date");
-        if (!dh)
-            goto out;
-        pa.date = dh->value, pa.date_len = dh->value_len;
-        trim(&pa.date, &pa.date_len);
-    } else if (req->query &&
-               query_param(req->query, req->query_len, "X-Amz-Signature", &sv, &svl)) {
-        res->presigned = 1;
-        if (parse_presigned(c, req, &pa))
-            goto out;
-    } else {
-        res->verdict = CM_SIGV4_MISSING;
-        goto out;
-    }
-    if (split_credential(&pa, res, &date8) || parse_date(pa.date, pa.date_len, &t) ||
-        memcmp(pa.date, date8, 8) != 0 || pa.sig_len != 64)
+    if ((res->verdict = parse_request_auth(c, req, &pa, res, &t)) != CM_SIGV4_VALID ||
+        (res->verdict = check_time(opts, &pa, res->presigned, t)) != CM_SIGV4_VALID)
         goto out;
     memcpy(c->amz_date, pa.date, 16);
-    c->date_s = INT64_MIN;
     c->amz_date[16] = '\0';
-    if (res->presigned && (opts->now_s > t + pa.expires_s || t - skew > opts->now_s)) {
-        res->verdict = CM_SIGV4_EXPIRED;
-        goto out;
-    }
-    if (!res->presigned && (opts->now_s - t > skew || t - opts->now_s > skew)) {
-        res->verdict = CM_SIGV4_SKEWED;
-        goto out;
-    }
+    c->date_s = INT64_MIN;
     if (!opts->lookup ||
         opts->lookup(opts->lookup_arg, res->access_key_id, res->access_key_id_len, &secret) ||
         !secret) {
@@ -1129,8 +1148,11 @@ int cm_sigv4_verify(struct cm_sigv4_ctx *c, const struct cm_sigv4_verify_opts *o
         goto out;
     }
     const struct cm_sigv4_header *ph = find_header(req, "x-amz-content-sha256");
-    if (resolve_payload_hash(c, req, ph, res->presigned && (opts->flags & CM_SIGV4_S3)))
+    if (resolve_payload_hash(c, req, ph, res->presigned && (opts->flags & CM_SIGV4_S3))) {
+        res->verdict = CM_SIGV4_MALFORMED;
         goto out;
+    }
+    /* Standard canonical form first; the libcurl 7.88 raw form only if asked. */
     res->verdict = CM_SIGV4_MISMATCH;
     for (int raw = 0; raw <= ((opts->flags & CM_SIGV4_ALLOW_RAW) ? 1 : 0); raw++) {
         if (verify_once(c, req, &pa, res, secret, opts->flags, res->presigned, raw))
