@@ -33,6 +33,13 @@ them:
   '?', '#', tab or newline, which urlsplit would interpret.
 * S3SigV4Auth always adds X-Amz-Content-SHA256; S3SigV4QueryAuth signs
   UNSIGNED-PAYLOAD. Over http:// botocore always hashes the body.
+
+The other direction (what stackd needs): every request botocore signed is
+then checked by cm_sigv4_verify as a server would receive it -- botocore's
+headers (Authorization, X-Amz-Date, token, ...), the wire path, and the wire
+query (the presigned URL's query for presigned cases; for header cases the
+AWS-encoded query a client sends, since AWSRequest.params would go through
+urlencode's '+' for spaces, which botocore's own serializers never use).
 """
 import binascii
 import datetime
@@ -185,9 +192,12 @@ def botocore_sign(case):
     canonical = signer.canonical_request(req)
     if case["mode"] == "query":
         sig = req.url.rsplit("X-Amz-Signature=", 1)[1]
+        wire_query = req.url.split("?", 1)[1]
     else:
         sig = req.headers["Authorization"].rsplit("Signature=", 1)[1]
-    return sig, canonical
+        wire_query = case["query"]
+    verify = dict(case, mode="verify", query=wire_query, headers=[[k, v] for k, v in req.headers.items()])
+    return sig, canonical, verify
 
 
 def main():
@@ -196,7 +206,9 @@ def main():
         return 2
     rng = random.Random(SEED)
     cases = [make_case(rng, i) for i in range(N_CASES)]
-    lines = "".join(json.dumps(c) + "\n" for c in cases)
+    signed = [botocore_sign(c) for c in cases]
+    verify_cases = [dict(v, id=N_CASES + c["id"]) for c, (_, _, v) in zip(cases, signed)]
+    lines = "".join(json.dumps(c) + "\n" for c in cases + verify_cases)
     out = subprocess.run([sys.argv[1]], input=lines.encode(), capture_output=True, timeout=60)
     if out.returncode != 0:
         print("sign tool failed: %s" % out.stderr.decode(errors="replace"))
@@ -211,20 +223,23 @@ def main():
     for c in cases:
         kind = "%s%s" % ("s3-" if c["s3"] else "", c["mode"])
         kinds[kind] = kinds.get(kind, 0) + 1
-        want, canon = botocore_sign(c)
+        want, canon, _ = signed[c["id"]]
         got = ours.get(c["id"], {})
-        if got.get("signature") == want:
-            passed += 1
-            continue
-        failed += 1
-        if failed <= 5:
-            print("case %d (%s, %s) mismatch: ours %s botocore %s" % (
-                c["id"], kind, c["service"], got.get("signature") or got.get("error"), want))
+        ver = ours.get(N_CASES + c["id"], {})
+        sign_ok, verify_ok = got.get("signature") == want, ver.get("verdict") == 0
+        passed += sign_ok + verify_ok
+        failed += (not sign_ok) + (not verify_ok)
+        if (not sign_ok or not verify_ok) and failed <= 5:
+            print("case %d (%s, %s): ours %s botocore %s; verify of botocore's request: %s" % (
+                c["id"], kind, c["service"], got.get("signature") or got.get("error"), want,
+                ver.get("code")))
             print("--- request\n%s" % json.dumps(c, ensure_ascii=False))
-            print("--- botocore canonical\n%s\n--- ours\n%s" % (canon, got.get("canonical")))
-    print("cases: " + ", ".join("%s %d" % kv for kv in sorted(kinds.items())))
+            print("--- botocore canonical\n%s\n--- ours (sign)\n%s\n--- ours (verify)\n%s" % (
+                canon, got.get("canonical"), ver.get("canonical")))
+    print("cases: " + ", ".join("%s %d" % kv for kv in sorted(kinds.items()))
+          + "; each signed by both and verified by cm_sigv4_verify")
     print("%d passed, %d failed" % (passed, failed))
-    return 0 if failed == 0 and passed >= 200 else 1
+    return 0 if failed == 0 and passed >= 400 else 1
 
 
 if __name__ == "__main__":

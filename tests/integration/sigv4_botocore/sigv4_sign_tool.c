@@ -7,6 +7,10 @@
  *         "expires":3600}
  *   out: {"id":1,"signature":"<hex>","canonical":"<canonical request>",
  *         "authorization":"...","query":"..."}   or {"id":1,"error":"..."}
+ * With "mode":"verify" the request is one botocore signed (headers include
+ * Authorization, or the query carries X-Amz-Signature); it is checked with
+ * cm_sigv4_verify at "time" against "secret" and the output is
+ *   {"id":1,"verdict":0,"code":"OK","canonical":"..."}
  * The driver (sigv4_botocore.py) compares the signatures with botocore's. */
 #include "cm/buf.h"
 #include "cm/err.h"
@@ -48,6 +52,30 @@ static void put_field(struct cm_buf *o, const char *key, const char *v, size_t n
     cm_json_append_string(o, v, n);
 }
 
+static int lookup_secret(void *arg, const char *akid, size_t len, const char **secret)
+{
+    (void)akid, (void)len;
+    *secret = arg;
+    return 0;
+}
+
+static void verify_one(struct cm_sigv4_ctx *c, const cJSON *in, struct cm_sigv4_request *req,
+                       struct cm_buf *o)
+{
+    struct cm_sigv4_verify_opts vo = {.lookup = lookup_secret,
+                                      .lookup_arg = (void *)cm_json_str(in, "secret", ""),
+                                      .now_s = cm_json_int(in, "time", 0),
+                                      .flags = cm_json_bool(in, "s3", 0) ? CM_SIGV4_S3 : 0u};
+    struct cm_sigv4_verify_result res;
+    cm_sigv4_verify(c, &vo, req, &res);
+    const char *code = cm_sigv4_verdict_code(res.verdict);
+    cm_buf_printf(o, "{\"id\":%lld,\"verdict\":%d", (long long)cm_json_int(in, "id", -1),
+                  (int)res.verdict);
+    put_field(o, "code", code, strlen(code));
+    put_field(o, "canonical", c->canonical_request.data, c->canonical_request.len);
+    cm_buf_puts(o, "}\n");
+}
+
 static void sign_one(struct cm_sigv4_ctx *c, const cJSON *in, struct cm_buf *o)
 {
     static struct cm_sigv4_header hs[MAX_HEADERS];
@@ -80,6 +108,10 @@ static void sign_one(struct cm_sigv4_ctx *c, const cJSON *in, struct cm_buf *o)
                                    .n_headers = nh,
                                    .payload = body,
                                    .payload_len = blen};
+    if (strcmp(cm_json_str(in, "mode", "header"), "verify") == 0) {
+        verify_one(c, in, &req, o);
+        return;
+    }
     int presign = strcmp(cm_json_str(in, "mode", "header"), "query") == 0;
     int rc = presign ? cm_sigv4_presign(c, &cfg, &req, cm_json_int(in, "expires", 3600))
                      : cm_sigv4_sign(c, &cfg, &req);
