@@ -4,6 +4,7 @@
  * run totals. */
 #include "run.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -474,6 +475,13 @@ int lg_run(struct lg_scenario *sc, const struct lg_run_opts *o)
     fprintf(c.hlog, "#[loadgen %s: values in microseconds, max column in ms]\n", sc->name);
     fwrite(hb.data ? hb.data : "", 1, hb.len, c.hlog);
     cm_buf_deinit(&hb);
+    curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    if (sc->http.version == LG_HTTP_2_PK && cv->version_num < 0x075900)
+        fprintf(stderr,
+                "loadgen: warning: h2c with prior knowledge fails on reused connections in "
+                "libcurl %s (curl issue #10634, fixed in 7.89.0); use http.version 2 over "
+                "TLS or 1.1\n",
+                cv->version);
     if (!o->quiet)
         fprintf(stderr, "loadgen: %s -> %s, %d workers, %lld connections, results in %s\n",
                 sc->name, c.tgt.base_url, c.nw, (long long)sc->http.connections, c.dir);
