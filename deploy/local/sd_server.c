@@ -51,6 +51,7 @@ struct sd_conn {
     int sent_continue;   /* "100 Continue" sent for the current request */
     int keep_alive;      /* of the request in flight */
     int in_ready;        /* on the ready list */
+    int paused;          /* input full while deferred: EPOLLIN off until the reply */
     uint32_t epoll_mask;
     int64_t last_active_ns;
     char peer_ip[INET_ADDRSTRLEN];
@@ -304,8 +305,8 @@ static void conn_update_mask(struct sd_conn *c)
     uint32_t m = EPOLLRDHUP;
     if (c->wpos < c->wbuf.len)
         m |= EPOLLOUT;
-    else if (!c->deferred && !c->close_after)
-        m |= EPOLLIN;
+    else if (!c->close_after && !c->paused)
+        m |= EPOLLIN; /* also while deferred: saves two epoll_ctl per request */
     conn_set_mask(c, m);
 }
 
@@ -393,6 +394,7 @@ void sd_conn_reply(struct sd_conn *c, const struct sd_resp *resp)
         c->close_after = 1;
     write_response(c, resp, !c->close_after);
     finish_request(c);
+    c->paused = 0;
     c->last_active_ns = cm_clock_mono_ns();
     conn_flush(c);
     if (!c->dead && c->rbuf.len && !c->close_after)
@@ -495,6 +497,11 @@ static void conn_on_read(struct sd_conn *c)
     size_t cap = c->rbuf.max;
     for (int i = 0; i < 64; i++) {
         if (c->rbuf.len >= cap) {
+            if (c->deferred) { /* pipelined input piles up behind a held request */
+                c->paused = 1;
+                conn_update_mask(c);
+                return;
+            }
             reply_error(c, 413);
             return;
         }

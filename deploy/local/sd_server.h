@@ -22,8 +22,9 @@ struct sd_listener;
 struct sd_conn;
 struct sd_watch;
 
-/* req and everything it points to are valid until the connection is
- * answered or released. */
+/* req and everything it points to are valid only during the callback (the
+ * connection keeps reading, so its buffer may move): copy what a deferred
+ * answer needs. */
 typedef void (*sd_request_fn)(void *ctx, struct sd_conn *conn, struct sd_req *req);
 typedef void (*sd_fd_fn)(void *ctx, int fd, uint32_t events);
 typedef void (*sd_tick_fn)(void *ctx, int64_t now_mono_ns);
