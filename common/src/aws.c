@@ -62,6 +62,7 @@ struct cm_aws_req {
     CURLcode curl_code;
     int attempts;
     int too_big;
+    int configured; /* easy handle options set (all but the header list) */
     struct cm_aws_error err;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -374,9 +375,13 @@ static size_t build_headers(const struct cm_aws_req *r, struct cm_sigv4_header *
 static int slist_add(struct curl_slist **l, const char *name, size_t nl, const char *v, size_t vl)
 {
     char line[8192];
-    int w = snprintf(line, sizeof(line), "%.*s: %.*s", (int)nl, name, (int)vl, v);
-    if (w < 0 || (size_t)w >= sizeof(line))
+    if (nl + vl + 3 > sizeof(line))
         return CM_ETOOBIG;
+    memcpy(line, name, nl);
+    line[nl] = ':';
+    line[nl + 1] = ' ';
+    memcpy(line + nl + 2, v, vl);
+    line[nl + 2 + vl] = '\0';
     struct curl_slist *t = curl_slist_append(*l, line);
     if (!t)
         abort();
@@ -441,21 +446,24 @@ int cm_aws_req_sign(struct cm_aws_req *r, int64_t now_s)
         abort();
 
     CURL *e = r->easy;
-    curl_easy_reset(e);
-    curl_easy_setopt(e, CURLOPT_URL, r->url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->slist);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "loadgen/0.1");
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    set_method(r);
+    if (!r->configured) { /* the rest never changes between attempts */
+        curl_easy_setopt(e, CURLOPT_URL, r->url);
+        curl_easy_setopt(e, CURLOPT_USERAGENT, "loadgen/0.1");
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                         c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        set_method(r);
+        r->configured = 1;
+    }
     cm_buf_reset(&r->resp_body);
     cm_buf_reset(&r->resp_hdrs);
     r->status = 0;
