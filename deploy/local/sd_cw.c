@@ -325,6 +325,8 @@ static int64_t scaled(double v)
 
 static int64_t weight(double c)
 {
+    if (!(c < 1e12))
+        return 1000000000000LL; /* a bound, so histogram totals cannot overflow */
     int64_t n = llround(c);
     return n < 1 ? 1 : n;
 }
@@ -837,7 +839,9 @@ int sd_cw_ingest_emf(struct sd_cw *cw, const char *line, size_t len, int64_t ts_
         goto out;
     }
     const cJSON *tsv = cJSON_GetObjectItemCaseSensitive(aws, "Timestamp");
-    int64_t ts = cJSON_IsNumber(tsv) && tsv->valuedouble > 0 ? (int64_t)tsv->valuedouble : ts_ms;
+    int64_t ts = cJSON_IsNumber(tsv) && tsv->valuedouble > 0 && tsv->valuedouble < 1e15
+                     ? (int64_t)tsv->valuedouble
+                     : ts_ms;
     const cJSON *d, *set;
     cJSON_ArrayForEach(d, dirs)
     {
@@ -1809,6 +1813,8 @@ static int get_period(struct cctx *c, const cJSON *obj, const char *field, int r
         *out_ms = 0;
         return required ? cfail(c, MISSING, "The parameter %s is required.", field) : 0;
     }
+    if (!(p > 0 && p <= 86400 * 366))
+        return cfail(c, BAD, "The parameter %s must be 1, 5, 10, 30 or a multiple of 60.", field);
     int64_t s = (int64_t)p;
     if ((double)s != p || s <= 0 || (s != 1 && s != 5 && s != 10 && s != 30 && s % 60 != 0))
         return cfail(c, BAD, "The parameter %s must be 1, 5, 10, 30 or a multiple of 60.", field);
@@ -1945,7 +1951,7 @@ static int op_get_data(struct cctx *c)
         }
     }
     cm_query_out_open(&c->o, "MetricDataResults", CM_QUERY_LIST);
-    int64_t budget = maxdp > 0 ? (int64_t)maxdp : 100800;
+    int64_t budget = maxdp > 0 && maxdp < CW_MAX_POINTS ? (int64_t)maxdp : CW_MAX_POINTS;
     for (int k = 0; k < g.nq; k++) {
         if (!g.q[k].return_data)
             continue;

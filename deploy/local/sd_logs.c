@@ -1003,7 +1003,8 @@ static int op_put_events(struct lctx *c)
     {
         const cJSON *ts = cJSON_GetObjectItemCaseSensitive(e, "timestamp");
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
-        if (!cJSON_IsNumber(ts) || !cJSON_IsString(m) || !m->valuestring[0])
+        if (!cJSON_IsNumber(ts) || !(ts->valuedouble >= 0 && ts->valuedouble < 1e15) ||
+            !cJSON_IsString(m) || !m->valuestring[0])
             return fail(c, E_INVALID,
                         "logEvents[%d] needs a numeric timestamp and a non-empty "
                         "message",

@@ -4,6 +4,9 @@
  * later gets. Every answer is 200 or 400 with a body of the right kind. */
 #include "sd_cw.h"
 
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 static struct sd_logs *lg;
 static const char *ops[] = {
