@@ -941,7 +941,7 @@ static int assign(struct sd_lambda *l, struct sd_fn *fn, struct inv *inv)
     e->inv = inv;
     fn->busy++;
     l->busy++;
-    metric(l, fn, "ConcurrentExecutions", l->busy, "Count");
+    metric(l, fn, "ConcurrentExecutions", fn->busy, "Count");
     if (e->state == ENV_IDLE)
         env_deliver(e);
     return 0;

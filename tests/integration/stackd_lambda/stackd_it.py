@@ -129,6 +129,13 @@ def case_invoke(sd):
     eid = hd.get("x-amzn-requestid", "")
     check(wait_until(lambda: any(eid in m for m in reports(sd.log_events("/aws/lambda/hello"))), 10),
           "Event invocation %s never ran" % eid)
+    # A failing Event invocation is retried twice (after 1 s and 2 s): three REPORTs for its id.
+    st, hd, body, _ = sd.invoke("hello", b'{"action":"error"}', itype="Event")
+    eid = hd.get("x-amzn-requestid", "")
+    check(wait_until(lambda: len(reports(sd.log_events("/aws/lambda/hello"), eid)) >= 3, 15),
+          "failing Event invocation not retried twice: %r" % reports(sd.log_events("/aws/lambda/hello"), eid))
+    time.sleep(1.5)
+    check(len(reports(sd.log_events("/aws/lambda/hello"), eid)) == 3, "more than 2 retries")
 
 
 def case_cold_warm(sd):
@@ -239,6 +246,34 @@ def case_shutdown(sd):
     check(wait_until(lambda: not sd.env_pids(), 10), "environments left running: %r" % sd.env_pids())
 
 
+def case_metrics(sd):
+    """Platform metrics reach the CloudWatch store (read back with Debian boto3)."""
+    import datetime
+    import boto3
+    for path in ("/hello", "/hello", "/crash", "/no/route"):
+        sd.request("GET", path)
+    sd.invoke("one")
+    c = boto3.client("cloudwatch", endpoint_url="http://127.0.0.1:%d" % sd.port, region_name="us-east-1",
+                     aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret")
+    now = datetime.datetime.utcnow()
+
+    def stat(ns, name, dim, val, s="Sum"):
+        r = c.get_metric_statistics(Namespace=ns, MetricName=name, Dimensions=[{"Name": dim, "Value": val}],
+                                    StartTime=now - datetime.timedelta(minutes=5),
+                                    EndTime=now + datetime.timedelta(minutes=1), Period=600, Statistics=[s])
+        return sum(d[s] for d in r["Datapoints"])
+
+    check(stat("AWS/Lambda", "Invocations", "FunctionName", "hello") == 3, "hello Invocations")
+    check(stat("AWS/Lambda", "Errors", "FunctionName", "hello") == 1, "hello Errors")
+    check(stat("AWS/Lambda", "Invocations", "FunctionName", "one") == 1, "one Invocations")
+    check(stat("AWS/Lambda", "Duration", "FunctionName", "hello", "SampleCount") == 3, "Duration samples")
+    check(stat("AWS/Lambda", "ConcurrentExecutions", "FunctionName", "hello", "Maximum") == 1, "ConcurrentExecutions")
+    check(stat("AWS/ApiGateway", "Count", "ApiId", "local") == 4, "ApiGateway Count")
+    check(stat("AWS/ApiGateway", "5xx", "ApiId", "local") == 1, "ApiGateway 5xx")
+    check(stat("AWS/ApiGateway", "4xx", "ApiId", "local") == 1, "ApiGateway 4xx")
+    check(stat("AWS/ApiGateway", "Latency", "ApiId", "local", "SampleCount") == 4, "ApiGateway Latency")
+
+
 STACK_SHORT = """
 stack:
   idle_reclaim: 1s
@@ -279,7 +314,7 @@ CASES = {
     "http_api": case_http_api, "invoke": case_invoke, "cold_warm": case_cold_warm,
     "throttle": case_throttle, "timeout": case_timeout, "crash": case_crash,
     "init_failure": case_init_failure, "shutdown": case_shutdown,
-    "idle_reclaim": case_idle_reclaim, "integration_timeout": case_integration_timeout,
+    "metrics": case_metrics, "idle_reclaim": case_idle_reclaim, "integration_timeout": case_integration_timeout,
 }
 
 
