@@ -36,6 +36,7 @@ struct cm_aws_client {
     char base_path[1024]; /* endpoint path without trailing '/', "" for none */
     struct cm_aws_creds creds;
     struct cm_sigv4_ctx sig;
+    CURLSH *share; /* connection and DNS cache shared by the client's requests */
     int max_attempts;
     int64_t base_backoff_ns, max_backoff_ns;
     long timeout_ms;
@@ -168,6 +169,14 @@ int cm_aws_client_new(const struct cm_aws_client_opts *o, struct cm_aws_client *
     c->max_backoff_ns = o->max_backoff_ns > 0 ? o->max_backoff_ns : 20 * CM_NS_PER_S;
     c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 30000;
     c->max_response_bytes = o->max_response_bytes ? o->max_response_bytes : (size_t)16 << 20;
+    /* Requests made one after another (cm_aws_perform) keep their
+     * connections warm through the share; inside a multi handle the
+     * share's cache is used the same way. */
+    c->share = curl_share_init();
+    if (!c->share)
+        abort();
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     c->rng = o->seed ? o->seed : (uint64_t)cm_clock_mono_ns() ^ (uint64_t)(uintptr_t)c;
     if (!c->rng)
         c->rng = 0x9e3779b97f4a7c15ull;
@@ -184,6 +193,8 @@ void cm_aws_client_free(struct cm_aws_client *c)
         return;
     cm_aws_creds_deinit(&c->creds);
     cm_sigv4_ctx_deinit(&c->sig);
+    if (c->share)
+        curl_share_cleanup(c->share);
     free(c);
 }
 
@@ -461,6 +472,7 @@ int cm_aws_req_sign(struct cm_aws_req *r, int64_t now_s)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                          c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_SHARE, c->share);
         set_method(r);
         r->configured = 1;
     }

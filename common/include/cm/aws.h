@@ -154,7 +154,9 @@ struct cm_aws_req;
 
 /* Creates a client; the options are copied. 0, or an error from the
  * credentials/region/endpoint steps (err gets a one-line reason). Free with
- * cm_aws_client_free (NULL ok). */
+ * cm_aws_client_free (NULL ok) after freeing all its requests. The client's
+ * requests share one connection cache (kept alive between requests, also
+ * inside a multi handle). */
 int cm_aws_client_new(const struct cm_aws_client_opts *o, struct cm_aws_client **out, char *err,
                       size_t err_size);
 void cm_aws_client_free(struct cm_aws_client *c);

@@ -107,6 +107,7 @@ class Handler(BaseHTTPRequestHandler):
         ok, why = botocore_verify(self.command, self.path, headers, body)
         hl = {k.lower(): v for k, v in headers}
         entry = {"method": self.command, "path": self.path, "verified": ok, "why": why,
+                 "peer": self.client_address[1],
                  "headers": hl, "body_len": len(body), "body_head": body[:64].decode("latin-1")}
         LOG.append(entry)
         if not ok:
@@ -223,6 +224,9 @@ def main():
     sqs = [e for e in LOG if e["headers"].get("x-amz-target") == "AmazonSQS.SendMessage"]
     check(len(sqs) == 1 and sqs[0]["headers"].get("content-type") == "application/x-amz-json-1.0"
           and sqs[0]["headers"].get("x-amzn-query-mode") == "true", "SQS JSON headers")
+    # One client's requests reuse its kept-alive connection (curl share).
+    lam = [e["peer"] for e in LOG if e["path"].startswith("/2015-03-31/functions/")]
+    check(len(lam) == 2 and lam[0] == lam[1], "lambda.invoke and lambda.get on one connection: %s" % lam)
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 
