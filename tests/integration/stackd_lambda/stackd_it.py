@@ -158,6 +158,17 @@ def case_cold_warm(sd):
     check(len(streams) == 1, "streams: %r" % streams)
     s = next(iter(streams)) if streams else ""
     check(len(s) == 52 and s[10:20] == "/[$LATEST]", "stream name format: %r" % s)
+    # With cgroups (v1 here): 128 MB memory limit and 128/1769 of a CPU.
+    pids = sd.env_pids()
+    check(len(pids) == 1, "one environment: %r" % pids)
+    if pids and "cgroups v1 memory/cpu not writable" not in sd.read_log():
+        cg = dict(line.strip().split(":", 2)[1:] for line in open("/proc/%d/cgroup" % pids[0]))
+        mem = "/sys/fs/cgroup/memory" + cg.get("memory", "")
+        cpu = "/sys/fs/cgroup/cpu" + cg.get("cpu", cg.get("cpu,cpuacct", ""))
+        check("stackd-" in mem and open(mem + "/memory.limit_in_bytes").read().strip() == str(128 << 20),
+              "memory cgroup %s" % mem)
+        check("stackd-" in cpu and open(cpu + "/cpu.cfs_quota_us").read().strip() == str(int(100000 * 128 / 1769)),
+              "cpu cgroup %s" % cpu)
 
 
 def case_throttle(sd):
