@@ -19,6 +19,7 @@
 #include "cm/log.h"
 #include "cm/mem.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1297,6 +1298,27 @@ static void fn_free(struct sd_fn *fn)
     free(fn);
 }
 
+/* Removes empty per-environment cgroups left by a stackd that was killed
+ * (SIGKILL leaves no chance to clean up; its environments exit on their own
+ * when their Runtime API connection drops). */
+static void remove_stale_cgroups(const char *root)
+{
+    DIR *d = opendir(root);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        int owner = 0;
+        if (strncmp(de->d_name, "stackd-", 7) != 0 || sscanf(de->d_name + 7, "%d", &owner) != 1)
+            continue;
+        if (owner == (int)getpid() || (kill(owner, 0) < 0 && errno == ESRCH)) {
+            char path[900];
+            snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
+            rmdir(path);
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
 /* Finds writable cgroup v1 memory and cpu roots (our own cgroups). */
 static void probe_cgroups(struct sd_lambda *l)
 {
@@ -1336,6 +1358,10 @@ static void probe_cgroups(struct sd_lambda *l)
         if (ok2)
             rmdir(probe);
         l->cgroups = ok && ok2;
+        if (l->cgroups) {
+            remove_stale_cgroups(l->cg_mem_root);
+            remove_stale_cgroups(l->cg_cpu_root);
+        }
     }
     if (!l->cgroups)
         cm_warn("cgroups v1 memory/cpu not writable here: no memory limit or CPU scaling for "
