@@ -127,5 +127,50 @@ int main(void)
     CHECK_INT(lg_scenario_load("/tmp/does-not-exist.yaml", NULL, 0, &s, err, sizeof(err)),
               CM_ENOTFOUND);
     remove("/tmp/lg_scenario_test.yaml");
+
+    /* data files: JSON array of objects, CSV with quotes, relative to the scenario */
+    f = fopen("/tmp/lg_scenario_data.json", "w");
+    if (f) {
+        fputs("[{\"user\": \"ann\", \"age\": 31}, {\"user\": \"bo\", \"age\": 7}]", f);
+        fclose(f);
+    }
+    f = fopen("/tmp/lg_scenario_data.csv", "w");
+    if (f) {
+        fputs("user,note\r\n\"c, d\",\"say \"\"hi\"\"\"\r\n", f);
+        fclose(f);
+    }
+    f = fopen("/tmp/lg_scenario_test.yaml", "w");
+    if (f) {
+        fputs(PH "data: {file: lg_scenario_data.json, order: random}\n"
+                 "requests: [{name: a, path: '/u/{{data.user}}/{{data.age}}'}]\n",
+              f);
+        fclose(f);
+    }
+    CHECK_INT(lg_scenario_load("/tmp/lg_scenario_test.yaml", NULL, 0, &s, err, sizeof(err)), 0);
+    if (s) {
+        CHECK_INT(s->data.n_rows, 2);
+        CHECK_INT(s->data.n_cols, 2);
+        CHECK_STR(s->data.rows[1][0], "bo");
+        CHECK_STR(s->data.rows[0][1], "31");
+        CHECK_INT(s->data.order, 1);
+        lg_scenario_free(s);
+    }
+    f = fopen("/tmp/lg_scenario_test.yaml", "w");
+    if (f) {
+        fputs(PH "data: {file: lg_scenario_data.csv}\n"
+                 "requests: [{name: a, path: '/u/{{data.note}}'}]\n",
+              f);
+        fclose(f);
+    }
+    CHECK_INT(lg_scenario_load("/tmp/lg_scenario_test.yaml", NULL, 0, &s, err, sizeof(err)), 0);
+    if (s) {
+        CHECK_INT(s->data.n_rows, 1);
+        CHECK_STR(s->data.rows[0][0], "c, d");
+        CHECK_STR(s->data.rows[0][1], "say \"hi\"");
+        lg_scenario_free(s);
+    }
+    remove("/tmp/lg_scenario_test.yaml");
+    remove("/tmp/lg_scenario_data.json");
+    remove("/tmp/lg_scenario_data.csv");
     return TEST_REPORT();
 }
