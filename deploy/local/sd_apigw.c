@@ -251,7 +251,7 @@ static size_t pct_decode(const char *s, size_t n, char *out, size_t out_size)
 
 /* Lower-cased header names, duplicates joined with ','; Cookie goes to
  * "cookies" instead. */
-static void put_headers(struct cm_buf *b, const struct sd_req *req, const char *request_id)
+static void put_headers(struct cm_buf *b, const struct sd_req *req, const char *trace_id)
 {
     int done[SD_MAX_HEADERS] = {0};
     int have_xff = 0, have_trace = 0;
@@ -295,14 +295,10 @@ static void put_headers(struct cm_buf *b, const struct sd_req *req, const char *
         cm_buf_puts(b, ",\"x-forwarded-proto\":\"http\"");
         first = 0;
     }
-    if (!have_trace) {
-        /* X-Ray style "Root=1-<8 hex epoch s>-<24 hex>" from the request id. */
-        char t[80];
-        snprintf(t, sizeof(t), "Root=1-%08llx-%.24s",
-                 (unsigned long long)(cm_clock_wall_ns() / CM_NS_PER_S), request_id);
+    if (!have_trace && trace_id) {
         cm_buf_puts(b, first ? "" : ",");
         put_key(b, "x-amzn-trace-id");
-        cm_json_append_string(b, t, strlen(t));
+        cm_json_append_string(b, trace_id, strlen(trace_id));
     }
     cm_buf_puts(b, "},");
 }
@@ -443,7 +439,7 @@ int sd_apigw_build_event(struct cm_buf *b, const struct sd_req *req, const char 
     put_str(b, "rawPath", path, strlen(path));
     put_str(b, "rawQueryString", req->query, strlen(req->query));
     put_cookies(b, req);
-    put_headers(b, req, c->request_id);
+    put_headers(b, req, c->trace_id);
     put_query(b, req->query);
     if (m->n_params) {
         cm_buf_puts(b, "\"pathParameters\":{");
@@ -680,6 +676,23 @@ static void make_request_id(struct sd_apigw *g, char out[24])
     out[16] = '\0';
 }
 
+static uint64_t next_rnd(struct sd_apigw *g)
+{
+    g->rnd ^= g->rnd << 13;
+    g->rnd ^= g->rnd >> 7;
+    g->rnd ^= g->rnd << 17;
+    return g->rnd;
+}
+
+/* X-Ray format "Root=1-<8 hex epoch seconds>-<24 hex>". */
+static void make_trace_id(struct sd_apigw *g, char *out, size_t n)
+{
+    uint64_t a = next_rnd(g), b = next_rnd(g);
+    snprintf(out, n, "Root=1-%08llx-%08llx%016llx",
+             (unsigned long long)(cm_clock_wall_ns() / CM_NS_PER_S),
+             (unsigned long long)(a & 0xffffffffu), (unsigned long long)b);
+}
+
 void sd_apigw_handle(struct sd_apigw *g, struct sd_conn *conn, const struct sd_req *req,
                      const char *path)
 {
@@ -698,7 +711,16 @@ void sd_apigw_handle(struct sd_apigw *g, struct sd_conn *conn, const struct sd_r
     }
     struct cm_buf ev;
     cm_buf_init(&ev, 0);
-    struct sd_apigw_ctx ctx = {g->api_id, g->account_id, g->region, rid, req->recv_wall_ns};
+    size_t tn;
+    const char *trace = sd_req_header(req, "x-amzn-trace-id", &tn);
+    char tbuf[256];
+    if (trace && tn < sizeof(tbuf)) {
+        memcpy(tbuf, trace, tn);
+        tbuf[tn] = '\0';
+    } else {
+        make_trace_id(g, tbuf, sizeof(tbuf)); /* API Gateway adds one when absent */
+    }
+    struct sd_apigw_ctx ctx = {g->api_id, g->account_id, g->region, rid, req->recv_wall_ns, tbuf};
     if (!ctx.wall_ns)
         ctx.wall_ns = cm_clock_wall_ns();
     sd_apigw_build_event(&ev, req, path, &m, &ctx);
@@ -707,15 +729,7 @@ void sd_apigw_handle(struct sd_apigw *g, struct sd_conn *conn, const struct sd_r
     c->conn = conn;
     c->start_ns = start;
     memcpy(c->request_id, rid, sizeof(rid));
-    size_t tn;
-    const char *trace = sd_req_header(req, "x-amzn-trace-id", &tn);
-    char tbuf[256];
-    if (trace && tn < sizeof(tbuf)) {
-        memcpy(tbuf, trace, tn);
-        tbuf[tn] = '\0';
-    }
-    struct sd_invoke_opts o = {ev.data, ev.len,  0, trace && tn < sizeof(tbuf) ? tbuf : NULL,
-                               NULL,    on_done, c};
+    struct sd_invoke_opts o = {ev.data, ev.len, 0, tbuf, NULL, on_done, c};
     int rc = sd_lambda_invoke(g->l, fn, &o);
     cm_buf_deinit(&ev);
     if (rc < 0) {

@@ -67,6 +67,7 @@ struct sd_apigw_ctx {
     const char *api_id, *account_id, *region;
     const char *request_id;
     int64_t wall_ns;
+    const char *trace_id; /* x-amzn-trace-id to add when the request has none, or NULL */
 };
 
 /* Appends the payload format 2.0 event for req to out. */

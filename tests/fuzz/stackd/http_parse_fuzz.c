@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct sd_apigw_match m;
         memset(&m, 0, sizeof(m));
         m.route_key = "$default";
-        struct sd_apigw_ctx ctx = {"api", "000000000000", "us-east-1", "rid=", 0};
+        struct sd_apigw_ctx ctx = {"api", "000000000000", "us-east-1", "rid=", 0, NULL};
         struct cm_buf ev;
         cm_buf_init(&ev, 0);
         sd_apigw_build_event(&ev, &req, rt.path, &m, &ctx);

@@ -70,8 +70,12 @@ static void test_event(struct sd_apigw *g)
     add_header(&r, "Cookie", "c1=v1; c2=v2");
     add_header(&r, "User-Agent", "test/1");
     CHECK_INT(sd_apigw_match(g, "POST", "/orders", &m), 0);
-    struct sd_apigw_ctx ctx = {"api1", "123456789012", "us-east-1",
-                               "REQ-ID=", 1583348638390LL * 1000000LL};
+    struct sd_apigw_ctx ctx = {"api1",
+                               "123456789012",
+                               "us-east-1",
+                               "REQ-ID=",
+                               1583348638390LL * 1000000LL,
+                               "Root=1-5e5fe7ae-0123456789abcdef01234567"};
     struct cm_buf b;
     cm_buf_init(&b, 0);
     sd_apigw_build_event(&b, &r, "/orders", &m, &ctx);
@@ -89,6 +93,8 @@ static void test_event(struct sd_apigw *g)
     CHECK_STR(cm_json_str(h, "x-multi", ""), "one,two");
     CHECK_STR(cm_json_str(h, "content-type", ""), "application/json");
     CHECK(cJSON_GetObjectItem(h, "cookie") == NULL);
+    CHECK_STR(cm_json_str(h, "x-amzn-trace-id", ""), "Root=1-5e5fe7ae-0123456789abcdef01234567");
+    CHECK_STR(cm_json_str(h, "x-forwarded-for", ""), "127.0.0.1");
     cJSON *ck = cJSON_GetObjectItem(j, "cookies");
     CHECK_INT(cJSON_GetArraySize(ck), 2);
     CHECK_STR(cJSON_GetArrayItem(ck, 1)->valuestring, "c2=v2");
