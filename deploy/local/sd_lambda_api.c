@@ -363,11 +363,22 @@ static void op_invoke(struct sd_lambda *l, struct sd_fn *fn, struct sd_conn *con
             cc = ctxbuf;
         }
     }
+    char trace[256];
+    size_t tn;
+    const char *tv = sd_req_header(req, "x-amzn-trace-id", &tn);
+    if (tv && tn < sizeof(trace)) {
+        memcpy(trace, tv, tn);
+        trace[tn] = '\0';
+    }
     struct invoke_call *ic = cm_xcalloc(1, sizeof(*ic));
     ic->conn = conn;
-    struct sd_invoke_opts o = {
-        req->body, req->body_len, hdr_is(req, "x-amz-log-type", "Tail"), NULL, cc, on_invoke_done,
-        ic};
+    struct sd_invoke_opts o = {req->body,
+                               req->body_len,
+                               hdr_is(req, "x-amz-log-type", "Tail"),
+                               tv && tn < sizeof(trace) ? trace : NULL,
+                               cc,
+                               on_invoke_done,
+                               ic};
     int rc = sd_lambda_invoke(l, fn, &o);
     if (rc < 0) {
         free(ic);
