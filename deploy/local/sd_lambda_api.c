@@ -364,18 +364,18 @@ static void op_invoke(struct sd_lambda *l, struct sd_fn *fn, struct sd_conn *con
         }
     }
     char trace[256];
-    size_t tn;
-    const char *tv = sd_req_header(req, "x-amzn-trace-id", &tn);
-    if (tv && tn < sizeof(trace)) {
-        memcpy(trace, tv, tn);
-        trace[tn] = '\0';
+    size_t trn;
+    const char *tv = sd_req_header(req, "x-amzn-trace-id", &trn);
+    if (tv && trn < sizeof(trace)) {
+        memcpy(trace, tv, trn);
+        trace[trn] = '\0';
     }
     struct invoke_call *ic = cm_xcalloc(1, sizeof(*ic));
     ic->conn = conn;
     struct sd_invoke_opts o = {req->body,
                                req->body_len,
                                hdr_is(req, "x-amz-log-type", "Tail"),
-                               tv && tn < sizeof(trace) ? trace : NULL,
+                               tv && trn < sizeof(trace) ? trace : NULL,
                                cc,
                                on_invoke_done,
                                ic};
