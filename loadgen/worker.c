@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,37 +111,72 @@ static int64_t share(int64_t total, int id, int n)
 
 /* ---- curl callbacks ---- */
 
+/* Epoll registration per fd: the events registered, plus FD_IDLE when curl
+ * said REMOVE. An idle socket stays in the epoll set (curl removes and re-adds
+ * a keep-alive connection's socket around every request: two syscalls saved);
+ * close_cb forgets it when curl closes it (close() also drops it from epoll),
+ * and an event on an idle socket (the peer closed it) unregisters it. */
+#define FD_IDLE 0x80u
+
+static void fd_grow(struct lg_worker *w, curl_socket_t s)
+{
+    if ((size_t)s < w->fd_cap)
+        return;
+    size_t ncap = ((size_t)s + 1) * 2;
+    w->fd_reg = cm_xrealloc(w->fd_reg, ncap);
+    memset(w->fd_reg + w->fd_cap, 0, ncap - w->fd_cap);
+    w->fd_cap = ncap;
+}
+
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
     struct lg_worker *w = userp;
+    if (s < 0)
+        return 0;
+    fd_grow(w, s);
+    if (what == CURL_POLL_REMOVE) {
+        if (w->fd_reg[s])
+            w->fd_reg[s] |= FD_IDLE;
+        return 0;
+    }
+    uint32_t want = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+    uint8_t reg = w->fd_reg[s];
+    if (reg && (reg & ~FD_IDLE) == want) {
+        w->fd_reg[s] = (uint8_t)want;
+        return 0;
+    }
     struct epoll_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.data.fd = s;
-    if (s < 0)
-        return 0;
-    if ((size_t)s >= w->fd_cap) {
-        size_t ncap = ((size_t)s + 1) * 2;
-        w->fd_reg = cm_xrealloc(w->fd_reg, ncap);
-        memset(w->fd_reg + w->fd_cap, 0, ncap - w->fd_cap);
-        w->fd_cap = ncap;
-    }
-    if (what == CURL_POLL_REMOVE) {
-        if (w->fd_reg[s])
-            epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
-        w->fd_reg[s] = 0;
-        return 0;
-    }
-    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
-    /* a closed fd number can come back for a new socket: fall back either way */
-    int op = w->fd_reg[s] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    ev.events = want;
+    int op = reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(w->epfd, op, s, &ev) != 0) {
         if (errno == ENOENT)
             epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ev);
         else if (errno == EEXIST)
             epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev);
     }
-    w->fd_reg[s] = 1;
+    w->fd_reg[s] = (uint8_t)want;
     return 0;
+}
+
+static curl_socket_t open_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct lg_worker *w = clientp;
+    curl_socket_t s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (s >= 0) {
+        fd_grow(w, s);
+        w->fd_reg[s] = 0;
+    }
+    return s;
+}
+
+static int close_cb(void *clientp, curl_socket_t s)
+{
+    struct lg_worker *w = clientp;
+    if (s >= 0 && (size_t)s < w->fd_cap)
+        w->fd_reg[s] = 0;
+    return close(s);
 }
 
 static int timer_cb(CURLM *m, long timeout_ms, void *userp)
@@ -189,6 +225,10 @@ static void slot_setup(struct lg_worker *w, struct slot *sl)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, sl);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, w);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, w);
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_PROXY, ""); /* no proxy look-ups per transfer */
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, h->tls_verify ? 1L : 0L);
@@ -818,10 +858,16 @@ static void wait_events(struct lg_worker *w, int64_t now, int64_t wake)
     int n = epoll_pwait2(w->epfd, evs, 256, &ts, NULL);
     int running;
     for (int i = 0; i < n; i++) {
+        int fd = evs[i].data.fd;
+        if ((size_t)fd < w->fd_cap && (w->fd_reg[fd] & FD_IDLE)) {
+            epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL); /* idle, and the peer spoke: forget it */
+            w->fd_reg[fd] = 0;
+            continue;
+        }
         int fl = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                  ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                  ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-        curl_multi_socket_action(w->multi, evs[i].data.fd, fl, &running);
+        curl_multi_socket_action(w->multi, fd, fl, &running);
     }
     if (n > 0)
         drain_done(w);
@@ -848,7 +894,7 @@ static void run_loop(struct lg_worker *w)
     const int closed = w->sc->executor == LG_EXEC_CLOSED;
     int64_t next_pub = t0 + iv;
     int64_t drain_end = t0 + w->end_ns + w->sc->drain_ns;
-    int running;
+    int running, skipped = 0;
     if (!closed)
         w->have_next = lg_sched_next(&w->sched, &w->next_t, &w->next_phase);
     for (;;) {
@@ -870,7 +916,9 @@ static void run_loop(struct lg_worker *w)
                 pull_schedule(w, rel);
             dispatch(w, now);
         }
-        if (w->curl_deadline <= now) {
+        /* new transfers ask for a 0 ms timeout: start them now, not after a wake-up */
+        if (w->curl_deadline <= now ||
+            (w->curl_deadline != INT64_MAX && w->curl_deadline <= cm_clock_mono_ns())) {
             w->curl_deadline = INT64_MAX;
             curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
             drain_done(w);
@@ -897,7 +945,13 @@ static void run_loop(struct lg_worker *w)
             wake = min64(wake, t0 + h->t_ns);
         if (sched_over)
             wake = min64(wake, drain_end);
-        wait_events(w, cm_clock_mono_ns(), wake);
+        int64_t t = cm_clock_mono_ns();
+        if (wake <= t && !skipped) {
+            skipped = 1; /* work is due already: loop once without polling */
+            continue;
+        }
+        skipped = 0;
+        wait_events(w, t, wake);
     }
     publish(w);
 }
