@@ -121,7 +121,7 @@ struct sd_lambda {
     int busy; /* over all functions */
     int children;
     int stopping;
-    int cgroups; /* 1 when per-environment cgroups work */
+    int cgroups; /* per-environment cgroups: 0 none, 1 v1, 2 v2 */
     char cg_mem_root[512], cg_cpu_root[512];
     uint64_t rnd[2];
 };
@@ -518,6 +518,9 @@ static char **build_envp(struct env *e, struct cm_buf *store)
     json_env_kv(store, "AWS_SECRET_ACCESS_KEY", "stackd-local-secret-key-not-a-real-one00");
     json_env_kv(store, "AWS_SESSION_TOKEN", "stackd-local-session-token");
     json_env_kv(store, "AWS_ENDPOINT_URL", l->endpoint_url);
+    /* @connections (sd_wsapi) is on the edge port too. */
+    json_env_kv(store, "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", l->endpoint_url);
+    json_env_kv(store, "WS_MANAGEMENT_ENDPOINT", l->endpoint_url);
     json_env_kv(store, "TZ", ":UTC");
     const char *path = getenv("PATH");
     json_env_kv(store, "PATH", path ? path : "/usr/local/bin:/usr/bin:/bin");
@@ -537,54 +540,52 @@ static char **build_envp(struct env *e, struct cm_buf *store)
 
 static void runtime_request(void *ctx, struct sd_conn *conn, struct sd_req *req);
 
-/* Puts the child into per-environment cgroups (memory.limit_in_bytes and a
- * CPU quota proportional to memory: 1769 MB = one vCPU). */
+static int write_file(const char *dir, const char *name, const char *val)
+{
+    char path[800];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return CM_EIO;
+    int ok = fputs(val, f) >= 0;
+    ok &= fclose(f) == 0;
+    return ok ? 0 : CM_EIO;
+}
+
+/* Puts the child into per-environment cgroups: memory limit = memory_mb and
+ * a CPU quota proportional to memory (1769 MB = one vCPU, period 100 ms).
+ * v1: memory.limit_in_bytes and cpu.cfs_quota_us in two hierarchies; v2:
+ * memory.max and cpu.max in one. */
 static void env_cgroup(struct env *e)
 {
     struct sd_lambda *l = e->l;
     if (!l->cgroups)
         return;
-    char dir[640], file[700], val[64];
+    char dir[640], mem[32], quota[32], pid[16], cpumax[48];
+    long long q = (long long)(100000.0 * (double)e->memory_mb / 1769.0);
+    if (q < 1000)
+        q = 1000;
+    snprintf(mem, sizeof(mem), "%lld", (long long)e->memory_mb * 1024 * 1024);
+    snprintf(quota, sizeof(quota), "%lld", q);
+    snprintf(cpumax, sizeof(cpumax), "%lld 100000", q);
+    snprintf(pid, sizeof(pid), "%d", (int)e->pid);
     snprintf(dir, sizeof(dir), "%s/stackd-%d-%d", l->cg_mem_root, (int)getpid(), (int)e->pid);
     if (mkdir(dir, 0755) == 0) {
-        snprintf(file, sizeof(file), "%s/memory.limit_in_bytes", dir);
-        snprintf(val, sizeof(val), "%lld", (long long)e->memory_mb * 1024 * 1024);
-        FILE *f = fopen(file, "w");
-        if (f) {
-            fputs(val, f);
-            fclose(f);
+        if (l->cgroups == 2) {
+            write_file(dir, "memory.max", mem);
+            write_file(dir, "cpu.max", cpumax);
+        } else {
+            write_file(dir, "memory.limit_in_bytes", mem);
         }
-        snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
-        f = fopen(file, "w");
-        if (f) {
-            fprintf(f, "%d", (int)e->pid);
-            fclose(f);
-        }
+        write_file(dir, "cgroup.procs", pid);
     }
+    if (l->cgroups == 2)
+        return;
     snprintf(dir, sizeof(dir), "%s/stackd-%d-%d", l->cg_cpu_root, (int)getpid(), (int)e->pid);
     if (mkdir(dir, 0755) == 0) {
-        /* quota/period = memory/1769 vCPU; period 100 ms. */
-        long long quota = (long long)(100000.0 * (double)e->memory_mb / 1769.0);
-        if (quota < 1000)
-            quota = 1000;
-        snprintf(file, sizeof(file), "%s/cpu.cfs_period_us", dir);
-        FILE *f = fopen(file, "w");
-        if (f) {
-            fputs("100000", f);
-            fclose(f);
-        }
-        snprintf(file, sizeof(file), "%s/cpu.cfs_quota_us", dir);
-        f = fopen(file, "w");
-        if (f) {
-            fprintf(f, "%lld", quota);
-            fclose(f);
-        }
-        snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
-        f = fopen(file, "w");
-        if (f) {
-            fprintf(f, "%d", (int)e->pid);
-            fclose(f);
-        }
+        write_file(dir, "cpu.cfs_period_us", "100000");
+        write_file(dir, "cpu.cfs_quota_us", quota);
+        write_file(dir, "cgroup.procs", pid);
     }
 }
 
@@ -1319,12 +1320,55 @@ static void remove_stale_cgroups(const char *root)
         closedir(d);
 }
 
-/* Finds writable cgroup v1 memory and cpu roots (our own cgroups). */
+static int can_mkdir(const char *root)
+{
+    char probe[700];
+    snprintf(probe, sizeof(probe), "%s/stackd-probe-%d", root, (int)getpid());
+    if (mkdir(probe, 0755) != 0)
+        return 0;
+    rmdir(probe);
+    return 1;
+}
+
+/* cgroup v2 (unified hierarchy mounted at /sys/fs/cgroup): environments go
+ * below our own cgroup, which must delegate the memory and cpu controllers
+ * (cgroup.subtree_control); we try to enable them, which the kernel refuses
+ * while our cgroup holds processes (then: no limits, one warning). Not
+ * exercised on the v1 machine these tests run on. */
+static int probe_v2(struct sd_lambda *l, const char *path)
+{
+    char ctl[700], buf[256] = "";
+    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) != 0)
+        return 0;
+    snprintf(l->cg_mem_root, sizeof(l->cg_mem_root), "/sys/fs/cgroup%s",
+             strcmp(path, "/") == 0 ? "" : path);
+    cm_strlcpy(l->cg_cpu_root, l->cg_mem_root, sizeof(l->cg_cpu_root));
+    snprintf(ctl, sizeof(ctl), "%s/cgroup.subtree_control", l->cg_mem_root);
+    FILE *f = fopen(ctl, "r");
+    if (f) {
+        if (!fgets(buf, sizeof(buf), f))
+            buf[0] = '\0';
+        fclose(f);
+    }
+    if (!strstr(buf, "memory") || !strstr(buf, "cpu"))
+        write_file(l->cg_mem_root, "cgroup.subtree_control", "+memory +cpu");
+    f = fopen(ctl, "r");
+    buf[0] = '\0';
+    if (f) {
+        if (!fgets(buf, sizeof(buf), f))
+            buf[0] = '\0';
+        fclose(f);
+    }
+    return strstr(buf, "memory") && strstr(buf, "cpu") && can_mkdir(l->cg_mem_root);
+}
+
+/* Finds writable cgroup roots: v1 memory and cpu hierarchies (our own
+ * cgroups in each), else v2. */
 static void probe_cgroups(struct sd_lambda *l)
 {
     FILE *f = fopen("/proc/self/cgroup", "r");
-    char line[512], mem[400] = "", cpu[400] = "";
-    int have_mem = 0, have_cpu = 0;
+    char line[512], mem[400] = "", cpu[400] = "", unified[400] = "";
+    int have_mem = 0, have_cpu = 0, have_unified = 0;
     while (f && fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
         char *c1 = strchr(line, ':');
@@ -1339,6 +1383,9 @@ static void probe_cgroups(struct sd_lambda *l)
                    !strstr(c1 + 1, "cpuacct,") && strcmp(c1 + 1, "cpuacct") != 0) {
             cm_strlcpy(cpu, c2 + 1, sizeof(cpu));
             have_cpu = 1;
+        } else if (c1 == line + 1 && line[0] == '0' && c1[1] == '\0') {
+            cm_strlcpy(unified, c2 + 1, sizeof(unified));
+            have_unified = 1;
         }
     }
     if (f)
@@ -1348,24 +1395,18 @@ static void probe_cgroups(struct sd_lambda *l)
                  strcmp(mem, "/") == 0 ? "" : mem);
         snprintf(l->cg_cpu_root, sizeof(l->cg_cpu_root), "/sys/fs/cgroup/cpu%s",
                  strcmp(cpu, "/") == 0 ? "" : cpu);
-        char probe[640];
-        snprintf(probe, sizeof(probe), "%s/stackd-probe-%d", l->cg_mem_root, (int)getpid());
-        int ok = mkdir(probe, 0755) == 0;
-        if (ok)
-            rmdir(probe);
-        snprintf(probe, sizeof(probe), "%s/stackd-probe-%d", l->cg_cpu_root, (int)getpid());
-        int ok2 = mkdir(probe, 0755) == 0;
-        if (ok2)
-            rmdir(probe);
-        l->cgroups = ok && ok2;
-        if (l->cgroups) {
-            remove_stale_cgroups(l->cg_mem_root);
-            remove_stale_cgroups(l->cg_cpu_root);
-        }
+        l->cgroups = can_mkdir(l->cg_mem_root) && can_mkdir(l->cg_cpu_root) ? 1 : 0;
+    } else if (have_unified) {
+        l->cgroups = probe_v2(l, unified) ? 2 : 0;
     }
-    if (!l->cgroups)
-        cm_warn("cgroups v1 memory/cpu not writable here: no memory limit or CPU scaling for "
-                "functions (Max Memory Used still measured from /proc)");
+    if (l->cgroups) {
+        remove_stale_cgroups(l->cg_mem_root);
+        if (l->cgroups == 1)
+            remove_stale_cgroups(l->cg_cpu_root);
+    } else {
+        cm_warn("no writable memory+cpu cgroups (v1, or v2 with the controllers delegated): no "
+                "memory limit or CPU scaling for functions (Max Memory Used still from /proc)");
+    }
 }
 
 int sd_lambda_new(struct sd_server *srv, const struct sd_stack *st,

@@ -161,8 +161,8 @@ def case_cold_warm(sd):
     # With cgroups (v1 here): 128 MB memory limit and 128/1769 of a CPU.
     pids = sd.env_pids()
     check(len(pids) == 1, "one environment: %r" % pids)
-    if pids and "cgroups v1 memory/cpu not writable" not in sd.read_log():
-        cg = dict(line.strip().split(":", 2)[1:] for line in open("/proc/%d/cgroup" % pids[0]))
+    cg = dict(line.strip().split(":", 2)[1:] for line in open("/proc/%d/cgroup" % pids[0])) if pids else {}
+    if pids and "no writable memory+cpu cgroups" not in sd.read_log() and "memory" in cg:
         mem = "/sys/fs/cgroup/memory" + cg.get("memory", "")
         cpu = "/sys/fs/cgroup/cpu" + cg.get("cpu", cg.get("cpu,cpuacct", ""))
         check("stackd-" in mem and open(mem + "/memory.limit_in_bytes").read().strip() == str(128 << 20),
