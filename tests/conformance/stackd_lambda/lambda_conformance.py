@@ -147,8 +147,12 @@ def main():
         except Exception as e:  # noqa: BLE001
             failures.append(repr(e))
             print("FAIL: exception", repr(e))
+        rc = sd.stop()
+        log = sd.read_log()
+        check(rc == 0, "stackd exit code %r" % rc)
+        check("Sanitizer" not in log and "runtime error:" not in log, "sanitizer report in the stackd log")
         if failures:
-            print("---- stackd log ----\n" + sd.read_log()[-3000:])
+            print("---- stackd log ----\n" + log[-3000:])
     print("%s: %d failed" % (which, len(failures)))
     return 1 if failures else 0
 
