@@ -11,6 +11,7 @@
 #include "sd_router.h"
 #include "sd_server.h"
 #include "sd_stack.h"
+#include "sd_wsapi.h"
 
 #include "cm/clock.h"
 #include "cm/err.h"
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@ struct app {
     struct sd_stack *stack;
     struct sd_lambda *lambda;
     struct sd_apigw *apigw;
+    struct sd_wsapi *wsapi;
     struct sd_logs *logs;
     struct sd_cw *cw;
     enum phase phase;
@@ -86,6 +89,11 @@ static void cw_h(void *svc, const struct sd_req *req, struct sd_resp *resp)
     sd_cw_handle(svc, req, resp);
 }
 
+static void wsmgmt_h(void *svc, const struct sd_req *req, struct sd_resp *resp)
+{
+    sd_wsapi_handle_mgmt(svc, req, resp);
+}
+
 static void edge_request(void *ctx, struct sd_conn *conn, struct sd_req *req)
 {
     struct app *a = ctx;
@@ -103,6 +111,12 @@ static void edge_request(void *ctx, struct sd_conn *conn, struct sd_req *req)
         break;
     case SD_SVC_CW:
         run_sync(a->cw, cw_h, conn, req);
+        break;
+    case SD_SVC_WEBSOCKET:
+        sd_wsapi_handle_upgrade(a->wsapi, conn, req);
+        break;
+    case SD_SVC_APIGW_MGMT:
+        run_sync(a->wsapi, wsmgmt_h, conn, req);
         break;
     case SD_SVC_CONTROL:
         if (strcmp(req->path, "/_stackd/health") == 0)
@@ -140,6 +154,7 @@ static void on_signal(void *ctx, int signo)
         cm_info("signal %d: stopping (draining %d in-flight invocations)", signo,
                 sd_lambda_inflight(a->lambda));
         sd_server_stop_accepting(a->srv);
+        sd_wsapi_close_all(a->wsapi);
         a->phase = PH_DRAIN;
         a->phase_deadline_ns = now + a->cfg->drain_ns;
     } else if (a->phase == PH_DRAIN) {
@@ -152,6 +167,7 @@ static void on_tick(void *ctx, int64_t now)
     struct app *a = ctx;
     sd_lambda_tick(a->lambda, now);
     sd_apigw_tick(a->apigw, now);
+    sd_wsapi_tick(a->wsapi, now);
     if (a->phase == PH_DRAIN && (sd_lambda_inflight(a->lambda) == 0 || now >= a->phase_deadline_ns))
         begin_kill(a, now);
     if (a->phase == PH_KILL && (sd_lambda_children(a->lambda) <= 0 || now >= a->phase_deadline_ns))
@@ -176,12 +192,33 @@ static int write_port_file(const char *path, int port)
 
 static void app_free(struct app *a)
 {
-    sd_lambda_free(a->lambda);
+    sd_lambda_free(a->lambda); /* pending callbacks still reach apigw and wsapi */
     sd_apigw_free(a->apigw);
+    sd_wsapi_free(a->wsapi);
     sd_server_free(a->srv);
     sd_logs_free(a->logs);
     sd_cw_free(a->cw);
     sd_stack_free(a->stack);
+}
+
+/* Raises the soft open-files limit to the hard one (WebSocket sessions are
+ * long-lived sockets: loadgen holds 15,000) and sizes the server's
+ * connection limit below it, keeping 512 descriptors for environments,
+ * pipes and listeners. */
+static int max_connections(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 4096;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        struct rlimit nr = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &nr) == 0)
+            rl.rlim_cur = want;
+    }
+    rlim_t n = rl.rlim_cur == RLIM_INFINITY ? 1048576 : rl.rlim_cur;
+    n = n > 1024 + 512 ? n - 512 : 1024;
+    return n > 1000000 ? 1000000 : (int)n;
 }
 
 int sd_app_run(const struct sd_app_config *cfg)
@@ -200,7 +237,7 @@ int sd_app_run(const struct sd_app_config *cfg)
         code = 2;
         goto out;
     }
-    struct sd_server_opts so = {4096, 10 * CM_NS_PER_MS, 0};
+    struct sd_server_opts so = {max_connections(), 10 * CM_NS_PER_MS, 0};
     int rc = sd_server_new(&so, on_signal, &a, &a.srv);
     if (rc < 0) {
         fprintf(stderr, "stackd: event loop: %s\n", cm_strerror(rc));
@@ -227,6 +264,8 @@ int sd_app_run(const struct sd_app_config *cfg)
     sd_lambda_new(a.srv, a.stack, &lc, &hooks, &a.lambda);
     sd_apigw_new(a.stack, a.lambda, &a.apigw);
     sd_apigw_set_metric_hook(a.apigw, hook_metric, &a);
+    sd_wsapi_new(a.srv, a.stack, a.lambda, &a.wsapi);
+    sd_wsapi_set_metric_hook(a.wsapi, hook_metric, &a);
     sd_server_set_tick(a.srv, on_tick, &a);
     if (cfg->port_file && (rc = write_port_file(cfg->port_file, port)) < 0) {
         fprintf(stderr, "stackd: --port-file %s: %s\n", cfg->port_file, cm_strerror(rc));

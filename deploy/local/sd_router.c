@@ -39,6 +39,33 @@ static void sigv4_service(const struct sd_req *req, char *out, size_t out_size)
     out[i] = '\0';
 }
 
+/* "[/{stage}]/@connections/..." with "@" possibly sent as "%40". */
+static int is_mgmt_path(const char *path)
+{
+    const char *p = path;
+    if (*p != '/')
+        return 0;
+    const char *slash = strchr(p + 1, '/');
+    for (int i = 0; i < 2 && p; i++) {
+        if (has_prefix(p, "/@connections/") || strncasecmp(p, "/%40connections/", 16) == 0)
+            return 1;
+        p = slash; /* skip one stage segment */
+    }
+    return 0;
+}
+
+/* "Upgrade: websocket" (token list, case-insensitive). */
+static int is_ws_upgrade(const struct sd_req *req)
+{
+    size_t n;
+    const char *v = sd_req_header(req, "upgrade", &n);
+    for (size_t i = 0; v && i + 9 <= n; i++) {
+        if (strncasecmp(v + i, "websocket", 9) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static enum sd_service from_sigv4(const char *svc, const char *path)
 {
     if (!svc[0])
@@ -54,7 +81,7 @@ static enum sd_service from_sigv4(const char *svc, const char *path)
     if (strcmp(svc, "dynamodb") == 0)
         return SD_SVC_DYNAMODB;
     if (strcmp(svc, "execute-api") == 0)
-        return strstr(path, "/@connections") ? SD_SVC_APIGW_MGMT : SD_SVC_HTTP_API;
+        return is_mgmt_path(path) ? SD_SVC_APIGW_MGMT : SD_SVC_HTTP_API;
     return SD_SVC_UNKNOWN;
 }
 
@@ -156,6 +183,10 @@ void sd_router_classify(const struct sd_req *req, struct sd_route *out)
     static const char prefix[] = "/_aws/execute-api/";
     memset(out, 0, sizeof(*out));
     out->path = req->path;
+    if (is_ws_upgrade(req)) {
+        out->svc = SD_SVC_WEBSOCKET;
+        return;
+    }
     if (host_api_id(req, out->api_id, sizeof(out->api_id))) {
         out->svc = SD_SVC_HTTP_API;
         return;
@@ -190,6 +221,10 @@ void sd_router_classify(const struct sd_req *req, struct sd_route *out)
         out->svc = SD_SVC_LAMBDA;
         return;
     }
+    if (is_mgmt_path(req->path)) {
+        out->svc = SD_SVC_APIGW_MGMT;
+        return;
+    }
     if (has_prefix(req->path, "/_stackd/")) {
         out->svc = SD_SVC_CONTROL;
         return;
@@ -216,6 +251,8 @@ const char *sd_router_service_name(enum sd_service svc)
         return "execute-api";
     case SD_SVC_CONTROL:
         return "control";
+    case SD_SVC_WEBSOCKET:
+        return "websocket";
     case SD_SVC_UNKNOWN:
         return "unknown";
     }

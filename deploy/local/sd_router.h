@@ -1,10 +1,12 @@
 /* sd_router.h: decides which emulated service gets a request on stackd's
  * edge port (protocols.md 0.3). Sans-IO and pure: it only reads the request.
  *
- * Order: Host "<apiId>.execute-api.<anything>" or path prefix
- * "/_aws/execute-api/<apiId>/" -> HTTP API; SigV4 credential scope service;
- * X-Amz-Target prefix; form body Action=/Version=; Lambda REST path prefixes;
- * "/_stackd/" control paths; everything else is HTTP API traffic for the
+ * Order: "Upgrade: websocket" (any path) -> WebSocket API; Host
+ * "<apiId>.execute-api.<anything>" or path prefix "/_aws/execute-api/<apiId>/"
+ * -> HTTP API; SigV4 credential scope service; X-Amz-Target prefix; form body
+ * Action=/Version=; Lambda REST path prefixes; "[/{stage}]/@connections/{id}"
+ * (or %40connections) -> management API; "/_stackd/" control paths;
+ * everything else is HTTP API traffic for the
  * stack's API (its routes live at the root of the edge port). */
 #ifndef SD_ROUTER_H
 #define SD_ROUTER_H
@@ -22,6 +24,7 @@ enum sd_service {
     SD_SVC_DYNAMODB,
     SD_SVC_APIGW_MGMT, /* @connections */
     SD_SVC_CONTROL,    /* /_stackd/... (health) */
+    SD_SVC_WEBSOCKET,  /* an HTTP Upgrade to the WebSocket API (any path) */
     SD_SVC_UNKNOWN,    /* an AWS request for a service stackd does not emulate */
 };
 

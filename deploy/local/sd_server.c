@@ -54,6 +54,8 @@ struct sd_conn {
     int paused;          /* input full while deferred: EPOLLIN off until the reply */
     uint32_t epoll_mask;
     int64_t last_active_ns;
+    const struct sd_upgrade_ops *up; /* raw byte mode after an Upgrade, else NULL */
+    void *up_ctx;
     char peer_ip[INET_ADDRSTRLEN];
     struct sd_conn *prev, *next; /* all live (or deferred) connections */
     struct sd_conn *ready_next;  /* ready list: has buffered input to parse */
@@ -87,6 +89,7 @@ struct sd_server {
 };
 
 static void conn_process(struct sd_conn *c);
+static void conn_mark_ready(struct sd_conn *c);
 
 static int ep_ctl(struct sd_server *s, int op, struct ev *ev, uint32_t events)
 {
@@ -165,6 +168,8 @@ static void conn_close(struct sd_conn *c)
         c->next = s->conn_grave;
         s->conn_grave = c;
     }
+    if (c->up && c->up->on_close)
+        c->up->on_close(c->up_ctx, c);
 }
 
 void sd_server_free(struct sd_server *s)
@@ -326,8 +331,16 @@ static void conn_flush(struct sd_conn *c)
         return;
     }
     if (c->wpos == c->wbuf.len) {
-        cm_buf_reset(&c->wbuf);
         c->wpos = 0;
+        if (c->up) {
+            cm_buf_deinit(&c->wbuf); /* idle upgraded connections hold no buffers */
+            if (c->paused && !c->close_after) {
+                c->paused = 0; /* input waited for the output to drain */
+                conn_mark_ready(c);
+            }
+        } else {
+            cm_buf_reset(&c->wbuf);
+        }
         if (c->close_after) {
             conn_close(c);
             return;
@@ -431,6 +444,59 @@ int sd_conn_alive(const struct sd_conn *c)
     return !c->dead;
 }
 
+void sd_conn_upgrade(struct sd_conn *c, const char *head, size_t head_len,
+                     const struct sd_upgrade_ops *ops, void *ctx, size_t max_input_bytes)
+{
+    struct sd_server *s = c->srv;
+    if (c->deferred) {
+        c->deferred = 0;
+        s->n_deferred--;
+    }
+    if (c->dead) {
+        conn_unlink(s, c);
+        c->next = s->conn_grave;
+        s->conn_grave = c;
+        return;
+    }
+    finish_request(c); /* frames the client sent early stay buffered */
+    c->rbuf.max = max_input_bytes;
+    c->up = ops;
+    c->up_ctx = ctx;
+    c->paused = 0;
+    c->last_active_ns = cm_clock_mono_ns();
+    cm_buf_append(&c->wbuf, head, head_len);
+    conn_flush(c);
+    if (!c->dead && c->rbuf.len)
+        conn_mark_ready(c);
+    else if (!c->dead)
+        cm_buf_deinit(&c->rbuf);
+}
+
+int sd_conn_write(struct sd_conn *c, const void *p, size_t n)
+{
+    if (c->dead || c->close_after)
+        return CM_EIO;
+    if (c->wbuf.len - c->wpos + n > 4u * 1024 * 1024)
+        return CM_ETOOBIG;
+    if (cm_buf_append(&c->wbuf, p, n) < 0)
+        return CM_ETOOBIG;
+    conn_flush(c);
+    return 0;
+}
+
+void sd_conn_close_after_write(struct sd_conn *c)
+{
+    if (c->dead)
+        return;
+    c->close_after = 1;
+    conn_flush(c);
+}
+
+const char *sd_conn_peer_ip(const struct sd_conn *c)
+{
+    return c->peer_ip;
+}
+
 int sd_server_deferred(const struct sd_server *s)
 {
     return s->n_deferred;
@@ -450,11 +516,40 @@ static void reply_error(struct sd_conn *c, int status)
     conn_flush(c);
 }
 
+/* Upgraded connection: hand the buffered bytes to the protocol module. */
+static void conn_process_raw(struct sd_conn *c)
+{
+    if (c->rbuf.len == 0)
+        return;
+    if (c->wbuf.len >= 1024 * 1024) {
+        c->paused = 1; /* the client does not read: stop reading it until it does */
+        conn_update_mask(c);
+        return;
+    }
+    size_t n = c->up->on_data(c->up_ctx, c, (uint8_t *)c->rbuf.data, c->rbuf.len);
+    if (c->dead)
+        return;
+    if (n > c->rbuf.len)
+        n = c->rbuf.len;
+    size_t rest = c->rbuf.len - n;
+    if (rest)
+        memmove(c->rbuf.data, c->rbuf.data + n, rest);
+    c->rbuf.len = rest;
+    if (rest == 0)
+        cm_buf_deinit(&c->rbuf);
+    else
+        c->rbuf.data[rest] = '\0';
+}
+
 /* Parses and dispatches buffered requests until one is deferred, input runs
  * out, or output backs up. */
 static void conn_process(struct sd_conn *c)
 {
-    while (!c->dead && !c->deferred && !c->close_after && c->rbuf.len > 0 && c->lst &&
+    if (c->up) {
+        conn_process_raw(c);
+        return;
+    }
+    while (!c->dead && !c->deferred && !c->close_after && !c->up && c->rbuf.len > 0 && c->lst &&
            c->wbuf.len < 256 * 1024) {
         struct sd_req req;
         struct sd_http_info info;
@@ -497,7 +592,7 @@ static void conn_on_read(struct sd_conn *c)
     size_t cap = c->rbuf.max;
     for (int i = 0; i < 64; i++) {
         if (c->rbuf.len >= cap) {
-            if (c->deferred) { /* pipelined input piles up behind a held request */
+            if (c->deferred || c->up) { /* pipelined input piles up behind a held request */
                 c->paused = 1;
                 conn_update_mask(c);
                 return;
@@ -709,7 +804,7 @@ int sd_server_run(struct sd_server *s)
             if (s->opts.idle_conn_ns > 0) {
                 for (struct sd_conn *c = s->conns, *nx; c; c = nx) {
                     nx = c->next;
-                    if (!c->dead && !c->deferred && c->lst && c->rbuf.len == 0 &&
+                    if (!c->dead && !c->deferred && !c->up && c->lst && c->rbuf.len == 0 &&
                         now - c->last_active_ns > s->opts.idle_conn_ns)
                         conn_close(c);
                 }

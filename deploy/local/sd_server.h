@@ -61,6 +61,32 @@ void sd_conn_reply(struct sd_conn *c, const struct sd_resp *resp);
 void sd_conn_release(struct sd_conn *c);
 /* 0 once the peer closed or the listener went away. */
 int sd_conn_alive(const struct sd_conn *c);
+
+/* Raw byte mode after an HTTP Upgrade (the WebSocket API, sd_wsapi). */
+struct sd_upgrade_ops {
+    /* Bytes received; buf may be modified in place. Returns how many were
+     * consumed (the rest stays buffered and comes back with more). May call
+     * sd_conn_write / sd_conn_close_after_write. */
+    size_t (*on_data)(void *ctx, struct sd_conn *c, uint8_t *buf, size_t len);
+    /* The socket is closed (peer EOF, error, or after a close): c must not
+     * be used after this returns. */
+    void (*on_close)(void *ctx, struct sd_conn *c);
+};
+/* Ends the deferral of the Upgrade request on c by writing head (a complete
+ * "HTTP/1.1 101 ...\r\n\r\n" head, sent as is), then hands every later byte
+ * to ops. Input is buffered up to max_input_bytes; buffers are freed
+ * whenever empty, so an idle upgraded connection costs ~200 bytes plus the
+ * kernel's socket buffers. If c is dead, it is released instead. */
+void sd_conn_upgrade(struct sd_conn *c, const char *head, size_t head_len,
+                     const struct sd_upgrade_ops *ops, void *ctx, size_t max_input_bytes);
+/* Queues raw bytes on an upgraded connection and starts writing. 0, CM_EIO
+ * when c is dead, CM_ETOOBIG when more than 4 MB would be queued (a client
+ * that does not read). */
+int sd_conn_write(struct sd_conn *c, const void *p, size_t n);
+/* Closes c once its queued output is written (now if nothing is queued). */
+void sd_conn_close_after_write(struct sd_conn *c);
+/* Peer address ("127.0.0.1"), owned by c. */
+const char *sd_conn_peer_ip(const struct sd_conn *c);
 /* Number of requests deferred right now (graceful shutdown waits on it). */
 int sd_server_deferred(const struct sd_server *s);
 

@@ -12,13 +12,14 @@
 #include <string.h>
 
 struct top {
-    const struct cm_ynode *stack, *functions, *http_api;
+    const struct cm_ynode *stack, *functions, *http_api, *websocket_api;
 };
 
 static const struct cm_opt top_opts[] = {
     CM_OPT_NODE(struct top, stack, "stack", "Global settings."),
     CM_OPT_NODE(struct top, functions, "functions", "Lambda functions by name."),
     CM_OPT_NODE(struct top, http_api, "http_api", "API Gateway HTTP API routes."),
+    CM_OPT_NODE(struct top, websocket_api, "websocket_api", "API Gateway WebSocket API."),
     CM_OPT_END,
 };
 
@@ -66,6 +67,27 @@ static const struct cm_opt api_opts[] = {
     CM_OPT_NODE(struct apiopt, routes, "routes", "Route key -> function name."),
     CM_OPT_DURATION(struct apiopt, integration_timeout_ns, "integration_timeout", "30s", 50e6, 30e9,
                     "Integration timeout (API Gateway: 50 ms to 30 s); then 503."),
+    CM_OPT_END,
+};
+
+struct wsopt {
+    char *api_id, *stage, *route_selection;
+    int64_t idle_timeout_ns, max_duration_ns;
+    const struct cm_ynode *routes;
+};
+
+static const struct cm_opt ws_opts[] = {
+    CM_OPT_STRING(struct wsopt, api_id, "api_id", "localws",
+                  "WebSocket API id (requestContext.apiId)."),
+    CM_OPT_STRING(struct wsopt, stage, "stage", "prod", "Stage name (requestContext.stage)."),
+    CM_OPT_STRING(struct wsopt, route_selection, "route_selection_expression",
+                  "$request.body.action", "Route selection: $request.body.<json path>."),
+    CM_OPT_DURATION(struct wsopt, idle_timeout_ns, "idle_timeout", "10m", 1e8, 86400e9,
+                    "Close connections idle this long (API Gateway: 10 min)."),
+    CM_OPT_DURATION(struct wsopt, max_duration_ns, "max_connection_duration", "2h", 1e8, 86400e9,
+                    "Close connections open this long (API Gateway: 2 h)."),
+    CM_OPT_NODE(struct wsopt, routes, "routes",
+                "Route key ($connect, $disconnect, $default, custom) -> function."),
     CM_OPT_END,
 };
 
@@ -310,6 +332,72 @@ static int parse_http_api(const struct cm_ydoc *doc, const struct cm_ynode *n, s
     return 0;
 }
 
+static int parse_ws_routes(const struct cm_ydoc *doc, const struct cm_ynode *r, struct sd_stack *st,
+                           char *err, size_t err_size)
+{
+    if (!r || cm_yaml_is_null(r))
+        return 0;
+    if (r->type != CM_YNODE_MAP)
+        return node_err(doc->name, r, "websocket_api.routes", "expected a map of route key: fn",
+                        err, err_size);
+    if (r->n > SD_STACK_MAX_WS_ROUTES)
+        return node_err(doc->name, r, "websocket_api.routes", "more than 300 routes", err,
+                        err_size);
+    st->ws.routes = cm_xcalloc(r->n + 1, sizeof(*st->ws.routes));
+    for (size_t i = 0; i < r->n; i++) {
+        const struct cm_ynode *k = r->keys[i], *v = r->vals[i];
+        char path[160];
+        snprintf(path, sizeof(path), "websocket_api.routes.%s", k->str);
+        if (k->len == 0 || k->len > 128 ||
+            (k->str[0] == '$' && strcmp(k->str, "$connect") != 0 &&
+             strcmp(k->str, "$disconnect") != 0 && strcmp(k->str, "$default") != 0))
+            return node_err(doc->name, k, path,
+                            "expected $connect, $disconnect, $default or a custom route key", err,
+                            err_size);
+        if (v->type != CM_YNODE_SCALAR || v->len == 0)
+            return node_err(doc->name, v, path, "expected a function name", err, err_size);
+        if (!sd_stack_find_fn(st, v->str))
+            return node_err(doc->name, v, path, "no such function in functions:", err, err_size);
+        st->ws.routes[i].route_key = cm_xstrdup(k->str);
+        st->ws.routes[i].function = cm_xstrdup(v->str);
+        st->ws.n_routes++;
+    }
+    return 0;
+}
+
+static int parse_websocket_api(const struct cm_ydoc *doc, const struct cm_ynode *n,
+                               struct sd_stack *st, char *err, size_t err_size)
+{
+    struct wsopt wo;
+    struct cm_opt_err oe;
+    int rc;
+    memset(&wo, 0, sizeof(wo));
+    if (!n)
+        return 0;
+    if ((rc = cm_opt_defaults(ws_opts, &wo, &oe)) < 0 ||
+        (!cm_yaml_is_null(n) &&
+         (rc = cm_opt_apply(ws_opts, doc, n, "websocket_api", &wo, &oe)) < 0)) {
+        cm_strlcpy(err, oe.msg, err_size);
+        goto out;
+    }
+    if (strncmp(wo.route_selection, "$request.body.", 14) != 0 || !wo.route_selection[14]) {
+        rc = node_err(doc->name, cm_yaml_get(n, "route_selection_expression"),
+                      "websocket_api.route_selection_expression",
+                      "expected $request.body.<field>[.<field>...]", err, err_size);
+        goto out;
+    }
+    st->ws.enabled = 1;
+    st->ws.api_id = cm_xstrdup(wo.api_id);
+    st->ws.stage = cm_xstrdup(wo.stage);
+    st->ws.route_selection = cm_xstrdup(wo.route_selection);
+    st->ws.idle_timeout_ns = wo.idle_timeout_ns;
+    st->ws.max_duration_ns = wo.max_duration_ns;
+    rc = parse_ws_routes(doc, wo.routes, st, err, err_size);
+out:
+    cm_opt_free(ws_opts, &wo);
+    return rc;
+}
+
 static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_stack *st,
                      char *err, size_t err_size)
 {
@@ -341,7 +429,9 @@ static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_
     st->idle_reclaim_ns = g.idle_reclaim_ns;
     if ((rc = parse_functions(doc, t.functions, base_dir, st, err, err_size)) < 0)
         goto out;
-    rc = parse_http_api(doc, t.http_api, st, err, err_size);
+    if ((rc = parse_http_api(doc, t.http_api, st, err, err_size)) < 0)
+        goto out;
+    rc = parse_websocket_api(doc, t.websocket_api, st, err, err_size);
 out:
     cm_opt_free(glob_opts, &g);
     return rc;
@@ -419,6 +509,14 @@ void sd_stack_free(struct sd_stack *st)
         free(st->routes[i].route_key);
         free(st->routes[i].function);
     }
+    for (size_t i = 0; i < st->ws.n_routes; i++) {
+        free(st->ws.routes[i].route_key);
+        free(st->ws.routes[i].function);
+    }
+    free(st->ws.routes);
+    free(st->ws.api_id);
+    free(st->ws.stage);
+    free(st->ws.route_selection);
     free(st->fns);
     free(st->routes);
     free(st->region);

@@ -9,6 +9,10 @@
  *                           reserved_concurrency, environment: {K: V}}}
  *   http_api:     {integration_timeout,
  *                  routes: {"POST /orders": <fn>, "GET /orders/{id}": <fn>, "$default": <fn>}}
+ *   websocket_api: {api_id, stage, route_selection_expression, idle_timeout,
+ *                   max_connection_duration,
+ *                   routes: {"$connect": <fn>, "$disconnect": <fn>, "$default": <fn>, "subscribe":
+ * <fn>}}
  *
  * bootstrap may use ${VAR} / ${VAR:-default}; a relative result is relative to
  * the stack file's directory. */
@@ -38,6 +42,20 @@ struct sd_stack_route {
     char *function;
 };
 
+#define SD_STACK_MAX_WS_ROUTES 300
+
+/* The WebSocket API (enabled when the section is present). */
+struct sd_stack_ws {
+    int enabled;
+    char *api_id;            /* requestContext.apiId ("localws") */
+    char *stage;             /* requestContext.stage ("prod") */
+    char *route_selection;   /* "$request.body.action" */
+    int64_t idle_timeout_ns; /* 10 min on AWS */
+    int64_t max_duration_ns; /* 2 h on AWS */
+    size_t n_routes;
+    struct sd_stack_route *routes; /* route_key "$connect", "$default", "subscribe", ... */
+};
+
 struct sd_stack {
     char *region;
     char *account_id;
@@ -49,6 +67,7 @@ struct sd_stack {
     size_t n_routes;
     struct sd_stack_route *routes;
     int64_t integration_timeout_ns; /* HTTP API integration timeout */
+    struct sd_stack_ws ws;
 };
 
 /* Loads and validates path. On failure returns a cm_err and writes one line
