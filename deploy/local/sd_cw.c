@@ -197,28 +197,73 @@ uint64_t sd_cw_emf_errors(const struct sd_cw *cw)
 
 /* ---- identity and lookup ---------------------------------------------------- */
 
-static int dim_cmp(const void *a, const void *b)
+/* The identity key, built on the stack for the common short case: the hot
+ * path (one lookup per sample) then never allocates. */
+struct keybuf {
+    char small[512];
+    char *p; /* small or heap */
+    size_t len, cap;
+};
+
+static void kb_init(struct keybuf *k)
 {
-    return strcmp(((const struct sd_dim *)a)->name, ((const struct sd_dim *)b)->name);
+    k->p = k->small;
+    k->len = 0;
+    k->cap = sizeof k->small;
+    k->small[0] = '\0';
 }
 
-/* Builds the identity key into k; dims are sorted into sorted[]. */
-static int metric_key(struct cm_buf *k, const char *ns, const char *name, const struct sd_dim *dims,
+static void kb_deinit(struct keybuf *k)
+{
+    if (k->p != k->small)
+        free(k->p);
+}
+
+static void kb_put(struct keybuf *k, char sep, const char *s)
+{
+    size_t n = strlen(s);
+    if (k->len + n + 2 > k->cap) {
+        size_t cap = (k->len + n + 2) * 2;
+        if (k->p == k->small) {
+            k->p = cm_xmalloc(cap);
+            memcpy(k->p, k->small, k->len + 1);
+        } else {
+            k->p = cm_xrealloc(k->p, cap);
+        }
+        k->cap = cap;
+    }
+    if (sep)
+        k->p[k->len++] = sep;
+    memcpy(k->p + k->len, s, n + 1);
+    k->len += n;
+}
+
+/* Builds the identity key into k; dims are sorted into sorted[] (insertion
+ * sort: at most 30 of them). */
+static int metric_key(struct keybuf *k, const char *ns, const char *name, const struct sd_dim *dims,
                       int n_dims, struct sd_dim *sorted)
 {
     if (!ns || !*ns || !name || !*name || n_dims < 0 || n_dims > SD_CW_MAX_DIMS)
         return CM_EINVAL;
-    if (n_dims > 0)
-        memcpy(sorted, dims, (size_t)n_dims * sizeof *sorted);
-    qsort(sorted, (size_t)n_dims, sizeof *sorted, dim_cmp);
-    int rc = cm_buf_printf(k, "%s\x1f%s", ns, name);
-    for (int i = 0; i < n_dims && rc == 0; i++) {
-        if (!sorted[i].name || !*sorted[i].name || !sorted[i].value || !*sorted[i].value ||
-            (i > 0 && strcmp(sorted[i].name, sorted[i - 1].name) == 0))
+    for (int i = 0; i < n_dims; i++) {
+        if (!dims[i].name || !*dims[i].name || !dims[i].value || !*dims[i].value)
             return CM_EINVAL;
-        rc = cm_buf_printf(k, "\x1f%s=%s", sorted[i].name, sorted[i].value);
+        int j = i;
+        while (j > 0 && strcmp(sorted[j - 1].name, dims[i].name) > 0) {
+            sorted[j] = sorted[j - 1];
+            j--;
+        }
+        sorted[j] = dims[i];
     }
-    return rc;
+    kb_put(k, 0, ns);
+    kb_put(k, '\x1f', name);
+    for (int i = 0; i < n_dims; i++) {
+        if (i > 0 && strcmp(sorted[i].name, sorted[i - 1].name) == 0)
+            return CM_EINVAL;
+        kb_put(k, '\x1f', sorted[i].name);
+        kb_put(k, '=', sorted[i].value);
+    }
+    return 0;
 }
 
 static uint64_t hash_str(const char *s)
@@ -257,13 +302,13 @@ static int metric_get(struct sd_cw *cw, const char *ns, const char *name, const 
                       int n_dims, const char *unit, int create, struct cw_metric **out)
 {
     struct sd_dim sorted[SD_CW_MAX_DIMS];
-    struct cm_buf k;
-    cm_buf_init(&k, 64 * 1024);
+    struct keybuf k;
+    kb_init(&k);
     *out = NULL;
     int rc = metric_key(&k, ns, name, dims, n_dims, sorted);
     if (rc)
         goto out;
-    *out = metric_find(cw, cm_buf_cstr(&k));
+    *out = metric_find(cw, k.p);
     if (*out || !create)
         goto out;
     if (cw->nm >= cw->cfg.max_metrics) {
@@ -271,7 +316,7 @@ static int metric_get(struct sd_cw *cw, const char *ns, const char *name, const 
         goto out;
     }
     struct cw_metric *m = cm_xcalloc(1, sizeof *m);
-    m->key = cm_buf_steal(&k, NULL);
+    m->key = cm_xstrndup(k.p, k.len);
     m->ns = cm_xstrdup(ns);
     m->name = cm_xstrdup(name);
     m->n_dims = n_dims;
@@ -293,7 +338,7 @@ static int metric_get(struct sd_cw *cw, const char *ns, const char *name, const 
         *slot_for(cw, m->key) = cw->nm;
     *out = m;
 out:
-    cm_buf_deinit(&k);
+    kb_deinit(&k);
     return rc;
 }
 
