@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""Integration tests of the order-system functions against a real stackd.
+
+Usage: orders_it.py CASE  (create_get | idempotency | validation | process)
+
+Each case:
+- starts its own stackd hosting create-order, get-order and process-orders;
+- creates the tables and the queue through the AWS APIs with the Debian awscli
+  (/usr/bin/aws), exactly as one would on AWS;
+- drives the HTTP API, asserts, and always stops stackd.
+
+The queue URL has to be in the functions' environment before they start, so
+the port is chosen first: a free 127.0.0.1 port is reserved and released, and
+stackd gets it with --port. If the bind races, stackd is retried on another
+port. All traffic stays on 127.0.0.1, and every wait is bounded.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../stackd_lambda"))
+import stackd_fixture  # noqa: E402
+from stackd_fixture import Stackd  # noqa: E402
+
+BIN = stackd_fixture.BINARY_DIR
+AWS = "/usr/bin/aws"
+QUEUE = "orders-it"
+
+STACK = """
+stack:
+  account_concurrency: 20
+functions:
+  create-order:
+    bootstrap: {bin}/functions/create-order/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders, IDEMPOTENCY_TABLE: idempotency,
+                  ORDERS_QUEUE_URL: "{queue_url}", POWERTOOLS_LOG_LEVEL: DEBUG}}
+  get-order:
+    bootstrap: {bin}/functions/get-order/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders}}
+  process-orders:
+    bootstrap: {bin}/functions/process-orders/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders, ORDER_MAX_TOTAL: "5000"}}
+http_api:
+  routes:
+    "POST /orders": create-order
+    "GET /orders/{{id}}": get-order
+"""
+
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print("FAIL:", msg)
+    return cond
+
+
+class OrdersStack(Stackd):
+    """stackd on a port chosen before start (the queue URL needs it)."""
+
+    def __init__(self, port):
+        self.fixed_port = port
+        url = "http://127.0.0.1:%d/000000000000/%s" % (port, QUEUE)
+        super().__init__(STACK.format(bin=BIN, queue_url=url))
+        self.queue_url = url
+
+    def __enter__(self):
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [stackd_fixture.STACKD, "--stack", self.stack_path, "--port", str(self.fixed_port),
+             "--port-file", self.port_file, "--data-dir", os.path.join(self.dir, "data")],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if os.path.exists(self.port_file) and open(self.port_file).read().strip():
+                self.port = int(open(self.port_file).read().strip())
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        raise OSError("stackd did not start on port %d; log:\n%s" % (self.fixed_port, self.read_log()))
+
+    def aws(self, *args, check_rc=True):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDTEST", AWS_SECRET_ACCESS_KEY="secret",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        env.pop("AWS_PROFILE", None)
+        cmd = [AWS, "--endpoint-url", "http://127.0.0.1:%d" % self.port, "--output", "json"] + list(args)
+        p = subprocess.run(cmd, env=env, capture_output=True, timeout=60)
+        if check_rc and p.returncode != 0:
+            raise AssertionError("%s failed (%d): %s" % (" ".join(args[:2]), p.returncode,
+                                                        p.stderr.decode(errors="replace")))
+        out = p.stdout.decode()
+        return json.loads(out) if out.strip() else {}
+
+    def setup_resources(self):
+        self.aws("dynamodb", "create-table", "--table-name", "orders",
+                 "--attribute-definitions", "AttributeName=id,AttributeType=S",
+                 "--key-schema", "AttributeName=id,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")
+        self.aws("dynamodb", "create-table", "--table-name", "idempotency",
+                 "--attribute-definitions", "AttributeName=id,AttributeType=S",
+                 "--key-schema", "AttributeName=id,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")
+        url = self.aws("sqs", "create-queue", "--queue-name", QUEUE)["QueueUrl"]
+        if url != self.queue_url:
+            raise AssertionError("stackd's queue URL %s differs from the one the functions were "
+                                 "given (%s)" % (url, self.queue_url))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start():
+    last = None
+    for _ in range(3):
+        st = OrdersStack(free_port())
+        try:
+            st.__enter__()
+            st.setup_resources()
+            return st
+        except OSError as e:
+            last = e
+        except Exception:
+            st.stop()
+            raise
+    raise last
+
+
+def post_order(st, body, headers=None):
+    h = {"Content-Type": "application/json"}
+    h.update(headers or {})
+    status, hd, data = st.request("POST", "/orders", json.dumps(body).encode() if not isinstance(body, bytes) else body, h)
+    try:
+        js = json.loads(data) if data else None
+    except ValueError:
+        js = None
+    return status, hd, js
+
+
+ORDER = {"customerName": "Ann", "items": [{"sku": "A-1", "qty": 2, "price": 19.99}, {"sku": "B", "qty": 1, "price": 0.5}]}
+
+
+def receive_all(st, want, timeout=10):
+    """Messages from the queue (attributes included) until `want` arrived or the timeout."""
+    got = []
+    deadline = time.time() + timeout
+    while len(got) < want and time.time() < deadline:
+        r = st.aws("sqs", "receive-message", "--queue-url", st.queue_url, "--max-number-of-messages", "10",
+                   "--message-attribute-names", "All", "--attribute-names", "All", "--wait-time-seconds", "1")
+        got += r.get("Messages", [])
+    return got
+
+
+def case_create_get(st):
+    corr = str(uuid.uuid4())
+    tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    status, hd, js = post_order(st, ORDER, {"x-correlation-id": corr, "traceparent": tp})
+    if not check(status == 201, "POST /orders: %d %s" % (status, js)):
+        return
+    oid = js["id"]
+    check(js == {"id": oid, "status": "PENDING"}, "201 body %s" % js)
+    check(hd.get("location") == "/orders/" + oid, "Location %s" % hd.get("location"))
+    check(hd.get("x-correlation-id") == corr, "x-correlation-id echoed: %s" % hd.get("x-correlation-id"))
+    status, _, data = st.request("GET", "/orders/" + oid)
+    check(status == 200, "GET: %d %s" % (status, data))
+    o = json.loads(data)
+    check(o["status"] == "PENDING" and o["customerName"] == "Ann" and o["total"] == 40.48,
+          "order %s" % o)
+    check(o["items"] == ORDER["items"], "items %s" % o["items"])
+    check(o.get("correlationId") == corr, "correlationId %s" % o.get("correlationId"))
+    msgs = receive_all(st, 1)
+    mine = [m for m in msgs if json.loads(m["Body"]).get("orderId") == oid]
+    if check(len(mine) == 1, "one OrderCreated for %s in %s" % (oid, msgs)):
+        m = mine[0]
+        body = json.loads(m["Body"])
+        check(body == {"type": "OrderCreated", "orderId": oid, "customerName": "Ann", "total": 40.48},
+              "message body %s" % body)
+        attrs = m.get("MessageAttributes", {})
+        check(attrs.get("correlation_id", {}).get("StringValue") == corr, "correlation_id attr %s" % attrs)
+        check(attrs.get("correlation_id", {}).get("DataType") == "String", "attr type %s" % attrs)
+        check(attrs.get("traceparent", {}).get("StringValue") == tp, "traceparent attr %s" % attrs)
+
+
+def case_idempotency(st):
+    key = "it-" + uuid.uuid4().hex
+    s1, h1, j1 = post_order(st, ORDER, {"Idempotency-Key": key})
+    check(s1 == 201, "first: %d %s" % (s1, j1))
+    # Same order with other whitespace and key order: the same order.
+    same = b'{ "items": [{"price": 19.99, "qty": 2, "sku": "A-1"}, {"sku": "B", "qty": 1, "price": 0.50}], "customerName": "Ann" }'
+    s2, h2, j2 = post_order(st, same, {"Idempotency-Key": key})
+    check(s2 == 201 and j2 == j1, "replay: %d %s vs %s" % (s2, j2, j1))
+    check(h2.get("idempotency-replayed") == "true", "replay header %s" % h2)
+    check(h2.get("location") == h1.get("location"), "replay Location %s" % h2.get("location"))
+    s3, _, j3 = post_order(st, dict(ORDER, customerName="Bob"), {"Idempotency-Key": key})
+    check(s3 == 422 and j3.get("field") == "Idempotency-Key", "other body: %d %s" % (s3, j3))
+    s4, _, j4 = post_order(st, ORDER, {"Idempotency-Key": "other-" + key})
+    check(s4 == 201 and j4["id"] != j1["id"], "new key, new order: %d %s" % (s4, j4))
+    # Two orders were created, so two messages (the replay sent none).
+    msgs = receive_all(st, 3, timeout=5)
+    ids = sorted(json.loads(m["Body"]).get("orderId") for m in msgs)
+    check(ids == sorted([j1["id"], j4["id"]]), "messages for %s: %s" % ([j1["id"], j4["id"]], ids))
+
+
+def case_validation(st):
+    cases = [
+        (b"", "request body is required", None),
+        (b"{", "request body is not valid JSON", None),
+        ({"items": ORDER["items"]}, "customerName is required", "customerName"),
+        ({"customerName": "x" * 201, "items": ORDER["items"]}, "customerName must be at most 200 characters", "customerName"),
+        ({"customerName": "A", "items": []}, "items must contain at least 1 item", "items"),
+        ({"customerName": "A", "items": [{"sku": "a", "qty": 1, "price": 1}] * 2 + [{"sku": "c", "qty": 1.5, "price": 1}]},
+         "items[2].qty must be an integer", "items[2].qty"),
+        ({"customerName": "A", "items": [{"sku": "a", "qty": 1, "price": 1.001}]},
+         "items[0].price must have at most 2 decimal places", "items[0].price"),
+    ]
+    for body, msg, field in cases:
+        status, _, js = post_order(st, body)
+        want = {"message": msg} if field is None else {"message": msg, "field": field}
+        check(status == 400 and js == want, "%r: %d %s" % (body if isinstance(body, bytes) else json.dumps(body)[:60], status, js))
+    status, _, data = st.request("GET", "/orders/not-a-uuid")
+    check(status == 400 and json.loads(data) == {"message": "id must be a UUID", "field": "id"}, "bad id: %d %s" % (status, data))
+    status, _, data = st.request("GET", "/orders/" + str(uuid.uuid4()))
+    check(status == 404 and json.loads(data) == {"message": "order not found"}, "unknown id: %d %s" % (status, data))
+
+
+def sqs_event(records):
+    now = str(int(time.time() * 1000))
+    return {"Records": [{
+        "messageId": mid, "receiptHandle": "rh-" + mid, "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": now,
+                       "ApproximateFirstReceiveTimestamp": now, "SenderId": "AIDTEST"},
+        "messageAttributes": {"correlation_id": {"stringValue": "corr-" + mid, "stringListValues": [],
+                                                 "binaryListValues": [], "dataType": "String"}},
+        "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:" + QUEUE, "awsRegion": "us-east-1"}
+        for mid, body in records]}
+
+
+def invoke(st, fn, payload):
+    d = tempfile.mkdtemp(prefix="orders-it-")
+    inp, out = os.path.join(d, "in.json"), os.path.join(d, "out.json")
+    with open(inp, "w") as f:
+        json.dump(payload, f)
+    meta = st.aws("lambda", "invoke", "--function-name", fn, "--payload", "fileb://" + inp, out)
+    with open(out) as f:
+        return meta, json.load(f)
+
+
+def case_process(st):
+    _, _, ok = post_order(st, ORDER)
+    _, _, bad = post_order(st, {"customerName": "Ann", "items": [{"sku": "FAIL-1", "qty": 1, "price": 1}]})
+    _, _, big = post_order(st, {"customerName": "Ann", "items": [{"sku": "X", "qty": 1000, "price": 6}]})
+    if not check(ok and bad and big, "orders created: %s %s %s" % (ok, bad, big)):
+        return
+    created = lambda o: json.dumps({"type": "OrderCreated", "orderId": o["id"], "customerName": "Ann", "total": 1})
+    ev = sqs_event([("m-ok", created(ok)), ("m-poison", "not json"), ("m-noid", '{"type":"OrderCreated"}'),
+                    ("m-fail", created(bad)), ("m-big", created(big))])
+    meta, resp = invoke(st, "process-orders", ev)
+    check("FunctionError" not in meta, "no function error: %s" % meta)
+    failed = sorted(f["itemIdentifier"] for f in resp.get("batchItemFailures", []))
+    check(failed == ["m-noid", "m-poison"], "batchItemFailures %s" % resp)
+    states = {}
+    for name, o in (("ok", ok), ("bad", bad), ("big", big)):
+        _, _, data = st.request("GET", "/orders/" + o["id"])
+        states[name] = json.loads(data)
+    check(states["ok"]["status"] == "CONFIRMED" and "updatedAt" in states["ok"], "ok: %s" % states["ok"])
+    check(states["bad"]["status"] == "FAILED" and states["bad"].get("reason") == "sku rejected (FAIL-*)", "bad: %s" % states["bad"])
+    check(states["big"]["status"] == "FAILED" and states["big"].get("reason") == "total over the limit", "big: %s" % states["big"])
+    # A duplicate delivery is a success and changes nothing.
+    meta, resp = invoke(st, "process-orders", sqs_event([("m-ok-again", created(ok))]))
+    check(resp.get("batchItemFailures") == [], "duplicate: %s" % resp)
+    _, _, data = st.request("GET", "/orders/" + ok["id"])
+    check(json.loads(data)["updatedAt"] == states["ok"]["updatedAt"], "duplicate left the order alone")
+    # An unknown order is retried (listed), not dropped.
+    meta, resp = invoke(st, "process-orders", sqs_event([("m-unknown", json.dumps({"orderId": str(uuid.uuid4())}))]))
+    check([f["itemIdentifier"] for f in resp.get("batchItemFailures", [])] == ["m-unknown"], "unknown order: %s" % resp)
+
+
+CASES = {"create_get": case_create_get, "idempotency": case_idempotency,
+         "validation": case_validation, "process": case_process}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print("usage: orders_it.py %s" % "|".join(CASES))
+        return 2
+    st = start()
+    try:
+        CASES[sys.argv[1]](st)
+    finally:
+        rc = st.stop()
+        if failures:
+            print(st.read_log()[-4000:])
+    check(rc == 0, "stackd exit code %s" % rc)
+    print("%s: %d failures" % (sys.argv[1], len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
