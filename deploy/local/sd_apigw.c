@@ -724,6 +724,11 @@ void sd_apigw_handle(struct sd_apigw *g, struct sd_conn *conn, const struct sd_r
     if (!ctx.wall_ns)
         ctx.wall_ns = cm_clock_wall_ns();
     sd_apigw_build_event(&ev, req, path, &m, &ctx);
+    if (ev.len > 6u * 1024 * 1024) { /* Lambda's synchronous payload limit */
+        cm_buf_deinit(&ev);
+        gw_error(g, conn, 413, "Request Entity Too Large", rid, start, -1);
+        return;
+    }
     struct call *c = cm_xcalloc(1, sizeof(*c));
     c->g = g;
     c->conn = conn;

@@ -109,6 +109,7 @@ struct sd_fn {
     char group[96];
     struct evq_item *evq_head, *evq_tail;
     int evq_len;
+    int spawn_warned; /* a failed spawn was logged */
 };
 
 struct sd_lambda {
@@ -647,7 +648,10 @@ static int spawn_child(struct env *e, int out_w)
 static int env_spawn(struct sd_lambda *l, struct sd_fn *fn, struct env **out, const char **why)
 {
     struct env *e = cm_xcalloc(1, sizeof(*e));
-    struct sd_http_limits lim = {16 * 1024, MAX_RESP_BYTES + 100};
+    /* Bodies up to 20 MB reach rt_result, which answers 413 and fails the
+     * invocation with Function.ResponseSizeTooLarge past 6 MB; a parser-level
+     * 413 would leave the invocation waiting for its timeout. */
+    struct sd_http_limits lim = {16 * 1024, 20u * 1024 * 1024};
     int pfd[2] = {-1, -1};
     int rc;
     e->l = l;
@@ -935,8 +939,10 @@ static int assign(struct sd_lambda *l, struct sd_fn *fn, struct inv *inv)
         const char *why = "";
         int rc = env_spawn(l, fn, &e, &why);
         if (rc < 0) {
-            cm_warn("function %s: %s (%s): %s", fn->cfg.name, why, fn->cfg.bootstrap,
-                    cm_strerror(rc));
+            if (!fn->spawn_warned) /* once: never a log line per request */
+                cm_warn("function %s: %s (%s): %s", fn->cfg.name, why, fn->cfg.bootstrap,
+                        cm_strerror(rc));
+            fn->spawn_warned = 1;
             return rc;
         }
     }
@@ -1514,5 +1520,6 @@ void sd_fn_config_changed(struct sd_lambda *l, struct sd_fn *fn)
 {
     (void)l;
     fn->gen++;
+    fn->spawn_warned = 0;
     stamp_modified(&fn->cfg);
 }

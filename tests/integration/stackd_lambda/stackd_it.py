@@ -321,17 +321,42 @@ def case_integration_timeout(sd):
     check(not any("timed out" in e["message"] for e in sd.log_events("/aws/lambda/slow")), "function timed out")
 
 
+STACK_CURL = """
+functions:
+  curlrt:
+    bootstrap: %s/curl_runtime.sh
+    environment: {STACKD_TEST_MARKER: "@MARKER@"}
+""" % os.path.dirname(os.path.abspath(__file__))
+
+
+def case_foreign_runtime(sd):
+    """A bash+curl runtime speaks the same Runtime API (host:port, plain paths)."""
+    st, hd, body, log = sd.invoke("curlrt", b'{"echo":[1,2,3]}')
+    check(st == 200 and json.loads(body) == {"echo": [1, 2, 3]}, "echo -> %d %r" % (st, body))
+    check("event for " in log and "Init Duration" in log, "tail: %r" % log)
+    st, hd, body, log = sd.invoke("curlrt", b'"fail"')
+    check(hd.get("x-amz-function-error") == "Unhandled" and json.loads(body).get("errorType") == "Failed",
+          "error -> %r %r" % (hd, body))
+    st, hd, body, log = sd.invoke("curlrt", b'"big"')
+    check(hd.get("x-amz-function-error") == "Unhandled"
+          and json.loads(body).get("errorType") == "Function.ResponseSizeTooLarge", "big -> %r %r" % (hd, body[:200]))
+    st, hd, body, log = sd.invoke("curlrt", b'{"after":true}')
+    check(st == 200 and json.loads(body) == {"after": True}, "after big -> %d %r" % (st, body))
+
+
 CASES = {
     "http_api": case_http_api, "invoke": case_invoke, "cold_warm": case_cold_warm,
     "throttle": case_throttle, "timeout": case_timeout, "crash": case_crash,
     "init_failure": case_init_failure, "shutdown": case_shutdown,
-    "metrics": case_metrics, "idle_reclaim": case_idle_reclaim, "integration_timeout": case_integration_timeout,
+    "metrics": case_metrics, "foreign_runtime": case_foreign_runtime, "idle_reclaim": case_idle_reclaim, "integration_timeout": case_integration_timeout,
 }
 
 
 def main():
     name = sys.argv[1]
     stack = STACK_SHORT if name in ("idle_reclaim", "integration_timeout") else STACK
+    if name == "foreign_runtime":
+        stack = STACK_CURL
     with Stackd(stack) as sd:
         try:
             CASES[name](sd)
