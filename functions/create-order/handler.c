@@ -48,9 +48,8 @@ struct req {
 static int respond_aws_failure(struct req *q, const char *what, int rc, const struct ord_resp *r,
                                struct cm_buf *out)
 {
-    struct rt_log_field f[] = {{"operation", what, 0},
-                               {"errorCode", r->err.code, 0},
-                               {"errorMessage", r->err.message, 0}};
+    struct rt_log_field f[] = {
+        {"operation", what, 0}, {"errorCode", r->err.code, 0}, {"errorMessage", r->err.message, 0}};
     rt_log_fields(CM_LOG_ERROR, f, 3, "%s failed: %s", what, cm_strerror(rc));
     if (ord_aws_transient(rc, r))
         return ord_respond_message(q->inv, 503, "service unavailable, retry later", out);
@@ -203,8 +202,7 @@ static int idem_begin(struct req *q, struct cm_buf *out)
         return 0;
     size_t kl = strlen(key);
     if (kl == 0 || kl > ORD_IDEM_KEY_MAX) {
-        struct ord_invalid why = {"Idempotency-Key must be 1 to 255 characters",
-                                  "Idempotency-Key"};
+        struct ord_invalid why = {"Idempotency-Key must be 1 to 255 characters", "Idempotency-Key"};
         ord_respond_invalid(q->inv, &why, out);
         return 1;
     }
@@ -240,7 +238,8 @@ static int put_order(struct req *q, struct ord_resp *r)
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "TableName", q->app->orders_table);
     cJSON_AddItemToObject(b, "Item", ord_order_to_item(&q->order));
-    cJSON_AddStringToObject(b, "ConditionExpression", "attribute_not_exists(id)");
+    cJSON_AddStringToObject(b, "ConditionExpression", "attribute_not_exists(#id)");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "ExpressionAttributeNames"), "#id", "id");
     int rc = ord_ddb(q->app->aws, "PutItem", b, r);
     cJSON_Delete(b);
     return rc;
@@ -311,8 +310,11 @@ static int answer_created(struct req *q, struct cm_buf *out)
     if (q->locked)
         idem_complete(q, body, location);
     struct rt_kv hdrs[] = {{"location", location}};
-    struct rt_apigw_response resp = {
-        .status_code = 201, .headers = hdrs, .n_headers = 1, .body = body, .body_len = strlen(body)};
+    struct rt_apigw_response resp = {.status_code = 201,
+                                     .headers = hdrs,
+                                     .n_headers = 1,
+                                     .body = body,
+                                     .body_len = strlen(body)};
     rt_metrics_add(q->inv->metrics, "OrdersCreated", RT_UNIT_COUNT, 1);
     rt_metrics_add(q->inv->metrics, "OrderValue", RT_UNIT_NONE, (double)q->order.total_cents / 100);
     rt_metrics_set_property(q->inv->metrics, "orderId", q->order.id);
