@@ -304,23 +304,36 @@ static void stream_reserve(struct lg_stream *s)
 }
 
 /* Frees the oldest events store-wide until bytes <= target. The oldest is
- * the smallest front timestamp over all streams: O(streams) per eviction,
- * amortised by evicting down to 90% of the cap at once. */
+ * the smallest front timestamp over all streams; one O(streams) scan finds
+ * it and the runner-up, and the oldest stream is then trimmed up to the
+ * runner-up's front, so streams that do not overlap in time cost one scan
+ * each, and the whole run is amortised by evicting down to 90% of the cap. */
 static void evict_total(struct sd_logs *lg, size_t target)
 {
     while (lg->bytes > target && lg->events > 0) {
         struct lg_stream *best = NULL;
+        int64_t second = INT64_MAX;
         for (size_t i = 0; i < lg->n; i++) {
             struct lg_group *g = lg->groups[i];
             for (size_t j = 0; j < g->n; j++) {
                 struct lg_stream *s = g->streams[j];
-                if (s->n && (!best || s->ev[s->off]->ts_ms < best->ev[best->off]->ts_ms))
+                if (!s->n)
+                    continue;
+                int64_t ts = s->ev[s->off]->ts_ms;
+                if (!best || ts < best->ev[best->off]->ts_ms) {
+                    if (best)
+                        second = best->ev[best->off]->ts_ms;
                     best = s;
+                } else if (ts < second) {
+                    second = ts;
+                }
             }
         }
         if (!best)
             break;
-        stream_evict_front(lg, best);
+        do
+            stream_evict_front(lg, best);
+        while (lg->bytes > target && best->n && best->ev[best->off]->ts_ms <= second);
     }
 }
 

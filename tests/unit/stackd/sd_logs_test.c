@@ -83,6 +83,18 @@ static void test_store(void)
     CHECK_INT(sd_logs_put(lg, "bad name", "s", NOW_MS, "x", 1, NOW_MS), CM_EINVAL);
     sd_logs_free(lg);
     sd_logs_free(NULL);
+    /* interleaved streams: the store-wide cap drops the oldest events
+     * whichever stream holds them, so the streams stay balanced */
+    struct sd_logs_config cfg2 = {.max_bytes = 300};
+    lg = sd_logs_new(&cfg2);
+    static const char *names[] = {"a", "b", "c"};
+    for (int i = 0; i < 90; i++)
+        sd_logs_put(lg, "g", names[i % 3], NOW_MS + i, "0123456789", 10, NOW_MS);
+    CHECK(sd_logs_bytes(lg) <= 300);
+    long na = sd_logs_stream_events(lg, "g", "a"), nb = sd_logs_stream_events(lg, "g", "b"),
+         nc = sd_logs_stream_events(lg, "g", "c");
+    CHECK_MSG(labs(na - nb) <= 1 && labs(nb - nc) <= 1 && na >= 9, "%ld %ld %ld", na, nb, nc);
+    sd_logs_free(lg);
 }
 
 static void test_filters(void)
