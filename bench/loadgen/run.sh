@@ -73,29 +73,38 @@ http: {connections: 64}
 phases: [{duration: $((DUR * 3))s, rate: 10000/s}]
 requests: [{name: home, path: /}]"
 
-timed() { # name cmd...: runs pinned to CPU 0, keeps /usr/bin/time -v output
+HZ=$(getconf CLK_TCK)
+NGW=$(pgrep -P "$(cat "$T/nginx.pid")" | head -1)
+ticks() { awk '{print $14+$15}' "/proc/$NGW/stat"; }
+timed() { # name cmd...: runs pinned to CPU 0, keeps /usr/bin/time -v output and
+          # the nginx worker's CPU% over the run (100 = the target saturated)
     n=$1; shift
+    t0=$(ticks); s0=$(date +%s.%N)
     /usr/bin/time -v -o "$OUT/$n.time" taskset -c 0 "$@" > "$OUT/$n.out" 2>&1 || true
+    t1=$(ticks); s1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" -v s="$s0" -v e="$s1" -v hz="$HZ" \
+        'BEGIN{printf "%.0f", (b-a)/hz/(e-s)*100}' > "$OUT/$n.ngx"
     sleep 1
 }
+ngx() { cat "$OUT/$1.ngx"; }
 cpu() { grep 'Percent of CPU' "$1" | sed 's/.*: //; s/%//'; }
 rss() { grep 'Maximum resident' "$1" | sed 's/.*: //'; }
 js() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 echo "## saturation, 64 connections, ${DUR}s x $REPS (loaders on CPU 0, nginx on CPU 1)"
 echo
-echo "| tool | rep | req/s | CPU% | max RSS KB |"
-echo "|---|---|---|---|---|"
+echo "| tool | rep | req/s | CPU% | max RSS KB | nginx CPU% |"
+echo "|---|---|---|---|---|---|"
 for rep in $(seq 1 "$REPS"); do
     timed wrk.$rep wrk -t1 -c64 -d${DUR}s "$URL/"
-    echo "| wrk | $rep | $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.$rep.out") | $(cpu "$OUT/wrk.$rep.time") | $(rss "$OUT/wrk.$rep.time") |"
+    echo "| wrk | $rep | $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk.$rep.out") | $(cpu "$OUT/wrk.$rep.time") | $(rss "$OUT/wrk.$rep.time") | $(ngx wrk.$rep) |"
     if command -v hey > /dev/null 2>&1; then
         timed hey.$rep env GOMAXPROCS=1 hey -cpus 1 -z ${DUR}s -c 64 "$URL/"
-        echo "| hey | $rep | $(awk '/Requests\/sec/ {print $2}' "$OUT/hey.$rep.out") | $(cpu "$OUT/hey.$rep.time") | $(rss "$OUT/hey.$rep.time") |"
+        echo "| hey | $rep | $(awk '/Requests\/sec/ {print $2}' "$OUT/hey.$rep.out") | $(cpu "$OUT/hey.$rep.time") | $(rss "$OUT/hey.$rep.time") | $(ngx hey.$rep) |"
     fi
     rm -rf "$OUT/sat.$rep"
     timed lg.$rep "$LOADGEN" run "$OUT/sat.yaml" --workers 1 --quiet --out "$OUT/sat.$rep"
-    echo "| loadgen | $rep | $(js "$OUT/sat.$rep/summary.json" "round(d['http']['rps'])") | $(cpu "$OUT/lg.$rep.time") | $(rss "$OUT/lg.$rep.time") |"
+    echo "| loadgen | $rep | $(js "$OUT/sat.$rep/summary.json" "round(d['http']['rps'])") | $(cpu "$OUT/lg.$rep.time") | $(rss "$OUT/lg.$rep.time") | $(ngx lg.$rep) |"
 done
 echo
 echo "## rate accuracy, open model, ${DUR}s, one worker on CPU 0"
@@ -103,8 +112,8 @@ echo
 echo "achieved = requests actually sent per second during the schedule (timeseries.jsonl,"
 echo "intervals inside the ${DUR}s window); sends that waited past the window do not count."
 echo
-echo "| requested/s | rep | achieved/s | error | completed/s | p50 ms | p99 ms | lag p99 ms | queued | valid | CPU% | RSS KB |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| requested/s | rep | achieved/s | error | completed/s | p50 ms | p99 ms | lag p99 ms | queued | valid | CPU% | RSS KB | nginx CPU% |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for R in 10000 40000; do
     for rep in $(seq 1 "$REPS"); do
         rm -rf "$OUT/rate$R.$rep"
@@ -115,7 +124,7 @@ import json, sys
 ls = [json.loads(l) for l in open(sys.argv[1])]
 sent = sum(l['sent_per_s'] for l in ls if l['t'] + 1 <= $DUR)
 print(round(sent / $DUR, 1))" "$OUT/rate$R.$rep/timeseries.jsonl")
-        echo "| $R | $rep | $A | $(python3 -c "print('%+.2f%%' % (($A / $R - 1) * 100))") | $(js "$S" "round(d['http']['rps'],1)") | $(js "$S" "d['http']['latency']['p50']") | $(js "$S" "d['http']['latency']['p99']") | $(js "$S" "d['schedule']['lag']['p99']") | $(js "$S" "d['schedule']['queued']") | $(js "$S" "d['valid']") | $(cpu "$OUT/rate$R.$rep.time") | $(rss "$OUT/rate$R.$rep.time") |"
+        echo "| $R | $rep | $A | $(python3 -c "print('%+.2f%%' % (($A / $R - 1) * 100))") | $(js "$S" "round(d['http']['rps'],1)") | $(js "$S" "d['http']['latency']['p50']") | $(js "$S" "d['http']['latency']['p99']") | $(js "$S" "d['schedule']['lag']['p99']") | $(js "$S" "d['schedule']['queued']") | $(js "$S" "d['valid']") | $(cpu "$OUT/rate$R.$rep.time") | $(rss "$OUT/rate$R.$rep.time") | $(ngx rate$R.$rep) |"
     done
 done
 echo
