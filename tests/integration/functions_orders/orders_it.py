@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Integration tests of the order-system functions against a real stackd.
 
-Usage: orders_it.py CASE  (create_get | idempotency | validation | process)
+Usage: orders_it.py CASE  (create_get | idempotency | validation | process | deadline)
+
+`deadline` needs no DynamoDB: get-order talks to a socket that never answers.
 
 Each case:
 - starts its own stackd hosting create-order, get-order and process-orders;
@@ -20,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 
@@ -290,14 +293,73 @@ def case_process(st):
     check([f["itemIdentifier"] for f in resp.get("batchItemFailures", [])] == ["m-unknown"], "unknown order: %s" % resp)
 
 
+DEADLINE_STACK = """
+functions:
+  get-order:
+    bootstrap: {bin}/functions/get-order/bootstrap
+    timeout: 3s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders,
+                  AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:{bh}", ORDERS_AWS_TIMEOUT_MS: "60000"}}
+http_api:
+  routes:
+    "GET /orders/{{id}}": get-order
+"""
+
+
+def case_deadline():
+    """DynamoDB that accepts and never answers: get-order must still answer
+    503 before its 3 s timeout (calls are bounded by the invocation deadline,
+    not by the 60 s per-attempt timeout), and the next request must work the
+    same way (the stuck connection is not reused)."""
+    bh = socket.socket()
+    bh.bind(("127.0.0.1", 0))
+    bh.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def hold():
+        bh.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(bh.accept()[0])
+            except OSError:
+                pass
+
+    t = threading.Thread(target=hold, daemon=True)
+    t.start()
+    try:
+        with Stackd(DEADLINE_STACK.format(bin=BIN, bh=bh.getsockname()[1])) as st:
+            for i in range(2):
+                t0 = time.time()
+                status, _, data = st.request("GET", "/orders/" + str(uuid.uuid4()), timeout=30)
+                took = time.time() - t0
+                check(status == 503 and json.loads(data) == {"message": "could not read the order"},
+                      "request %d: %d %s" % (i, status, data))
+                # Generous: 3 s function timeout plus cold start on a loaded machine.
+                check(took < 10, "request %d took %.1f s" % (i, took))
+            check(len(held) >= 1, "the function reached the blackhole (%d connections)" % len(held))
+            rc = st.stop()
+            check(rc == 0, "stackd exit code %s" % rc)
+    finally:
+        stop.set()
+        t.join(timeout=5)
+        for c in held:
+            c.close()
+        bh.close()
+
+
 CASES = {"create_get": case_create_get, "idempotency": case_idempotency,
          "validation": case_validation, "process": case_process}
 
 
 def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
-        print("usage: orders_it.py %s" % "|".join(CASES))
+    if len(sys.argv) != 2 or (sys.argv[1] not in CASES and sys.argv[1] != "deadline"):
+        print("usage: orders_it.py %s|deadline" % "|".join(CASES))
         return 2
+    if sys.argv[1] == "deadline":
+        case_deadline()
+        print("deadline: %d failures" % len(failures))
+        return 1 if failures else 0
     st = start()
     try:
         CASES[sys.argv[1]](st)
