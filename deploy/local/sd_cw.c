@@ -84,7 +84,8 @@ struct sd_cw {
     size_t *slots; /* open addressing: index + 1 into m, 0 empty */
     size_t nslots; /* power of two, >= 2 * nm */
     size_t bytes;
-    int64_t newest_ms;     /* newest sample time seen: retention is relative to it */
+    int64_t newest_ms;     /* newest sample time seen (bounded steps): retention reference */
+    int64_t wall_hint_ms;  /* wall clock of the latest request handled, 0 before */
     int64_t last_sweep_ms; /* newest_ms at the last retention sweep */
     uint64_t emf_errors;
 };
@@ -496,8 +497,16 @@ static void bucket_add_sample(struct sd_cw *cw, struct cw_bucket *b, double v, d
 static struct cw_bucket *bucket_for(struct sd_cw *cw, struct cw_metric *m, int64_t ts_ms,
                                     int storage_res)
 {
-    if (ts_ms > cw->newest_ms)
+    /* The retention reference follows the samples, but one sample moves it
+     * at most 5 minutes past what was seen (samples or request clocks), so
+     * a single far-future timestamp cannot age everything out; a lagging
+     * reference only keeps data longer, and max_bytes still bounds it. */
+    if (cw->newest_ms == INT64_MIN) {
         cw->newest_ms = ts_ms;
+    } else if (ts_ms > cw->newest_ms) {
+        int64_t base = cw->newest_ms > cw->wall_hint_ms ? cw->newest_ms : cw->wall_hint_ms;
+        cw->newest_ms = ts_ms < base + 300000 ? ts_ms : base + 300000;
+    }
     int64_t cutoff = cw->newest_ms - cw->cfg.retention_ms;
     if (ts_ms < cutoff)
         return NULL;
@@ -2308,6 +2317,8 @@ void sd_cw_handle(struct sd_cw *cw, const struct sd_req *req, struct sd_resp *re
     c.now_ms =
         req->recv_wall_ns ? req->recv_wall_ns / CM_NS_PER_MS : cm_clock_wall_ns() / CM_NS_PER_MS;
     cm_corr_new_id(c.now_ms, rid);
+    if (c.now_ms > cw->wall_hint_ms)
+        cw->wall_hint_ms = c.now_ms;
     cJSON *in = NULL;
     int idx = parse_request(&c, req, &in);
     if (idx >= 0) {

@@ -12,8 +12,11 @@
  * value/count pairs) and beyond that in a cm_hist (values scaled by 1000,
  * precision config.sig_digits), so pNN statistics come from real
  * distributions. Memory is bounded: buckets older than retention_ms before
- * the newest sample seen are dropped, and past max_bytes the oldest buckets
- * store-wide go first. In memory only (not persisted under --data-dir).
+ * the newest sample seen are dropped (one sample advances that reference by
+ * at most 5 minutes past the newest sample or request clock seen, so a stray
+ * future timestamp cannot age the store out), and past max_bytes the oldest
+ * buckets store-wide go first. In memory only (not persisted under
+ * --data-dir).
  *
  * EMF: sd_cw_ingest_emf turns one Embedded Metric Format document into
  * samples; sd_logs calls it for every log event that mentions "_aws".
