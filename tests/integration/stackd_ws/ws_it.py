@@ -338,11 +338,20 @@ def case_too_big(sd):
     ws.close()
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def case_scale(sd):
     n = 2000
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n + 200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 500), hard))
+    rss0 = rss_kb(sd.proc.pid)
     conns = []
     t0 = time.time()
     for i in range(n):
@@ -355,6 +364,11 @@ def case_scale(sd):
             check(False, "only %d connections in 90 s" % len(conns))
             break
     check(len(conns) == n, "%d of %d connections" % (len(conns), n))
+    # Idle connections must stay cheap (loadgen holds 15,000): the growth of
+    # stackd's RSS per connection, generously bounded (the design is ~0.5 KB).
+    per_conn = (rss_kb(sd.proc.pid) - rss0) * 1024 / max(1, len(conns))
+    print("scale: %.0f bytes of RSS per idle connection" % per_conn)
+    check(per_conn < 8192, "%.0f bytes of RSS per idle connection" % per_conn)
     # Each learns its id from the gateway's error message (no route, no $default).
     sel = selectors.DefaultSelector()
     ids = {}
