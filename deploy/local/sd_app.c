@@ -5,6 +5,7 @@
 
 #include "sd_apigw.h"
 #include "sd_cw.h"
+#include "sd_ddb.h"
 #include "sd_lambda.h"
 #include "sd_lambda_api.h"
 #include "sd_logs.h"
@@ -38,6 +39,8 @@ struct app {
     struct sd_wsapi *wsapi;
     struct sd_logs *logs;
     struct sd_cw *cw;
+    struct sd_ddb *ddb;
+    int64_t ddb_sweep_ns; /* next TTL sweep (monotonic) */
     enum phase phase;
     int64_t phase_deadline_ns;
 };
@@ -89,6 +92,11 @@ static void cw_h(void *svc, const struct sd_req *req, struct sd_resp *resp)
     sd_cw_handle(svc, req, resp);
 }
 
+static void ddb_h(void *svc, const struct sd_req *req, struct sd_resp *resp)
+{
+    sd_ddb_handle(svc, req, resp);
+}
+
 static void wsmgmt_h(void *svc, const struct sd_req *req, struct sd_resp *resp)
 {
     sd_wsapi_handle_mgmt(svc, req, resp);
@@ -111,6 +119,9 @@ static void edge_request(void *ctx, struct sd_conn *conn, struct sd_req *req)
         break;
     case SD_SVC_CW:
         run_sync(a->cw, cw_h, conn, req);
+        break;
+    case SD_SVC_DYNAMODB:
+        run_sync(a->ddb, ddb_h, conn, req);
         break;
     case SD_SVC_WEBSOCKET:
         sd_wsapi_handle_upgrade(a->wsapi, conn, req);
@@ -168,6 +179,10 @@ static void on_tick(void *ctx, int64_t now)
     sd_lambda_tick(a->lambda, now);
     sd_apigw_tick(a->apigw, now);
     sd_wsapi_tick(a->wsapi, now);
+    if (now >= a->ddb_sweep_ns) { /* DynamoDB TTL: delete expired items, once a second */
+        sd_ddb_tick(a->ddb, cm_clock_wall_ns() / CM_NS_PER_MS, 1000);
+        a->ddb_sweep_ns = now + CM_NS_PER_S;
+    }
     if (a->phase == PH_DRAIN && (sd_lambda_inflight(a->lambda) == 0 || now >= a->phase_deadline_ns))
         begin_kill(a, now);
     if (a->phase == PH_KILL && (sd_lambda_children(a->lambda) <= 0 || now >= a->phase_deadline_ns))
@@ -198,6 +213,7 @@ static void app_free(struct app *a)
     sd_server_free(a->srv);
     sd_logs_free(a->logs);
     sd_cw_free(a->cw);
+    sd_ddb_free(a->ddb);
     sd_stack_free(a->stack);
 }
 
@@ -235,6 +251,14 @@ int sd_app_run(const struct sd_app_config *cfg)
     if (cfg->data_dir && mkdir(cfg->data_dir, 0755) < 0 && errno != EEXIST) {
         fprintf(stderr, "stackd: --data-dir %s: %s\n", cfg->data_dir, strerror(errno));
         code = 2;
+        goto out;
+    }
+    char ddb_path[4096];
+    if (cfg->data_dir)
+        snprintf(ddb_path, sizeof(ddb_path), "%s/dynamodb.sqlite", cfg->data_dir);
+    if (sd_ddb_open(cfg->data_dir ? ddb_path : NULL, a.stack->region, a.stack->account_id, &a.ddb,
+                    err, sizeof(err)) < 0) {
+        fprintf(stderr, "stackd: dynamodb: %s\n", err);
         goto out;
     }
     struct sd_server_opts so = {max_connections(), 10 * CM_NS_PER_MS, 0};
