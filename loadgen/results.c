@@ -165,6 +165,13 @@ static cJSON *summary_json(const struct lg_run_result *r)
     }
     cJSON_AddItemToObject(o, "thresholds", thresholds_json(r));
     cJSON_AddItemToObject(o, "errors_sample", errors_json(r));
+    if (r->sampled) {
+        cJSON *rl = cJSON_AddObjectToObject(o, "requests_log");
+        cJSON_AddStringToObject(rl, "file", "requests.jsonl");
+        cJSON_AddNumberToObject(rl, "fraction", r->sc->sample_requests);
+        cJSON_AddNumberToObject(rl, "records", (double)r->sampled_written);
+        cJSON_AddNumberToObject(rl, "lost", (double)r->sampled_lost);
+    }
     return o;
 }
 

@@ -39,6 +39,8 @@ struct lg_run_result {
     int64_t cancelled;
     const struct lg_err_sample *errs;
     size_t n_errs;
+    int sampled; /* requests.jsonl was written */
+    int64_t sampled_written, sampled_lost;
 };
 
 /* Writes summary.json and report.md into r->out_dir. 0 or CM_EIO. */

@@ -19,6 +19,7 @@
 #include "cm/clock.h"
 #include "cm/err.h"
 #include "cm/hist.h"
+#include "cm/json.h"
 #include "cm/log.h"
 #include "cm/mem.h"
 #include "cm/units.h"
@@ -60,7 +61,9 @@ struct coord {
     int nw;
     int64_t t0, t0_wall, iv, warm_ns, end_ns;
     struct lg_stats *ivs, *total;
-    FILE *hlog, *ts;
+    FILE *hlog, *ts, *reqlog;
+    struct lg_req_rec *recs; /* LG_REC_MAX, when sampling */
+    int64_t rec_written, rec_lost;
     char dir[1024];
     int tty, progress_lines, color;
     int64_t last_plain;
@@ -103,7 +106,12 @@ static int open_outputs(struct coord *c)
     c->hlog = fopen(p, "w");
     snprintf(p, sizeof(p), "%s/timeseries.jsonl", c->dir);
     c->ts = fopen(p, "w");
-    if (!c->hlog || !c->ts) {
+    if (c->sc->sample_requests > 0) {
+        snprintf(p, sizeof(p), "%s/requests.jsonl", c->dir);
+        c->reqlog = fopen(p, "w");
+        c->recs = cm_xcalloc(LG_REC_MAX, sizeof(*c->recs));
+    }
+    if (!c->hlog || !c->ts || (c->sc->sample_requests > 0 && !c->reqlog)) {
         fprintf(stderr, "loadgen: cannot write into %s: %s\n", c->dir, strerror(errno));
         return CM_EIO;
     }
@@ -236,8 +244,50 @@ static void check_abort(struct coord *c, int64_t rel)
     }
 }
 
+/* requests.jsonl: one line per sampled request, intended send time on the
+ * wall clock, so the line joins with the target's logs by correlation_id. */
+static void write_records(struct coord *c)
+{
+    if (!c->reqlog)
+        return;
+    struct cm_buf b;
+    cm_buf_init(&b, 0);
+    int64_t lost_total = 0;
+    for (int i = 0; i < c->nw; i++) {
+        int64_t lost = 0;
+        size_t n = lg_worker_take_records(c->w[i], c->recs, LG_REC_MAX, &lost);
+        lost_total += lost;
+        for (size_t k = 0; k < n; k++) {
+            const struct lg_req_rec *r = &c->recs[k];
+            char ts[32];
+            cm_clock_format_utc(c->t0_wall + r->intended_ns, 0, ts);
+            cm_buf_reset(&b);
+            cm_buf_printf(&b,
+                          "{\"intended\":\"%s\",\"t_ms\":%.3f,\"correlation_id\":\"%s\","
+                          "\"endpoint\":",
+                          ts, (double)r->intended_ns / 1e6, r->corr_id);
+            const char *name = c->sc->reqs[r->ep].name;
+            cm_json_append_string(&b, name, strlen(name));
+            cm_buf_printf(&b, ",\"status\":%d,\"latency_ms\":%.3f", r->status,
+                          (double)r->latency_us / 1000.0);
+            if (r->uncorrected_us >= 0)
+                cm_buf_printf(&b, ",\"latency_uncorrected_ms\":%.3f",
+                              (double)r->uncorrected_us / 1000.0);
+            if (r->err)
+                cm_buf_printf(&b, ",\"error\":\"%s\"", lg_ctr_name((enum lg_ctr)r->err));
+            cm_buf_puts(&b, "}\n");
+            fwrite(b.data, 1, b.len, c->reqlog);
+        }
+        c->rec_written += (int64_t)n;
+    }
+    c->rec_lost = lost_total;
+    fflush(c->reqlog);
+    cm_buf_deinit(&b);
+}
+
 static void interval(struct coord *c, int k, int64_t now)
 {
+    write_records(c);
     for (int i = 0; i < c->nw; i++)
         lg_worker_collect(c->w[i], c->ivs);
     const struct lg_mset *a = &c->ivs->ep[c->ivs->n_ep];
@@ -402,6 +452,9 @@ static int finish(struct coord *c, int64_t end_mono, int64_t end_wall)
         r.cancelled += lg_worker_cancelled(c->w[i]);
     }
     r.errs = errs;
+    r.sampled = c->reqlog != NULL;
+    r.sampled_written = c->rec_written;
+    r.sampled_lost = c->rec_lost;
     int rc = lg_results_write(&r);
     if (rc)
         fprintf(stderr, "loadgen: cannot write results into %s\n", c->dir);
@@ -502,6 +555,9 @@ out:
         fclose(c.hlog);
     if (c.ts)
         fclose(c.ts);
+    if (c.reqlog)
+        fclose(c.reqlog);
+    free(c.recs);
     lg_target_stop(&c.tgt);
     return code;
 }

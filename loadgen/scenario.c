@@ -49,6 +49,9 @@ static const struct cm_opt top_opts[] = {
     CM_OPT_INT(
         S, local_port, "local_port", "4566", 0, 65535,
         "target local: reuse a stackd answering on this port, else start one (0: always start)."),
+    CM_OPT_PERCENT(S, sample_requests, "sample_requests", "0",
+                   "Fraction of requests written to requests.jsonl with their correlation ID "
+                   "(1% or 0.01; 0: none)."),
     CM_OPT_NODE(S, phases_n, "phases", "List of load phases (see Phases)."),
     CM_OPT_NODE(S, requests_n, "requests", "Weighted mix of HTTP requests (see Requests)."),
     CM_OPT_NODE(S, thresholds_n, "thresholds", "Pass/fail expressions (see Thresholds)."),

@@ -120,6 +120,7 @@ struct lg_scenario {
     int64_t drain_ns;
     char *local_stack;
     int64_t local_port;
+    double sample_requests; /* fraction of requests logged to requests.jsonl */
     const struct cm_ynode *phases_n, *requests_n, *thresholds_n, *http_n, *corr_n, *data_n;
 
     struct lg_http_cfg http;

@@ -44,6 +44,7 @@ struct slot {
     int ep, last_ep;
     int recording;
     int vu;              /* closed model: this request belongs to a VU */
+    int sample;          /* write a record for requests.jsonl */
     int64_t intended_ns; /* monotonic */
     char corr[CM_CORR_ID_LEN + 1];
     struct hdrcache *hc;    /* per endpoint */
@@ -97,6 +98,10 @@ struct lg_worker {
     int64_t end_ns; /* schedule end, from run start */
     struct lg_stats *cur, *pub;
     int pub_has;
+    struct lg_req_rec *rec_cur, *rec_pub; /* LG_REC_MAX each, when sampling */
+    size_t n_rec_cur, n_rec_pub;
+    int64_t rec_lost;
+    uint64_t sample_threshold; /* rng value below which a request is sampled */
     pthread_mutex_t mu;
     atomic_int finished, a_inflight, a_queued;
     struct lg_err_sample errs[LG_ERR_SAMPLES];
@@ -319,6 +324,13 @@ static int worker_init(struct lg_worker *w)
     w->var_lens = cm_xcalloc(sc->n_vars ? sc->n_vars : 1, sizeof(size_t));
     w->cur = lg_stats_new((int)sc->n_reqs);
     w->pub = lg_stats_new((int)sc->n_reqs);
+    if (sc->sample_requests > 0) {
+        w->rec_cur = cm_xcalloc(LG_REC_MAX, sizeof(*w->rec_cur));
+        w->rec_pub = cm_xcalloc(LG_REC_MAX, sizeof(*w->rec_pub));
+        w->sample_threshold = sc->sample_requests >= 1
+                                  ? UINT64_MAX
+                                  : (uint64_t)(sc->sample_requests * 18446744073709551615.0);
+    }
     return 0;
 }
 
@@ -500,6 +512,7 @@ static void start_request(struct lg_worker *w, const struct qitem *it, int64_t n
     sl->intended_ns = w->cfg.t0_mono_ns + it->t_ns;
     sl->vu = sc->executor == LG_EXEC_CLOSED;
     sl->bytes = 0;
+    sl->sample = w->rec_cur && sl->recording && lg_rng_next(&w->rng) <= w->sample_threshold;
     sl->want_body = 0;
     sl->want_hdr = 0;
     for (size_t i = 0; i < r->n_caps; i++) {
@@ -672,6 +685,23 @@ static void sample_error(struct lg_worker *w, struct slot *sl, int status, int64
     cm_strlcpy(e->what, what, sizeof(e->what));
 }
 
+static void add_record(struct lg_worker *w, const struct slot *sl, int status, int err,
+                       int64_t lat_us, int64_t unc_us)
+{
+    if (w->n_rec_cur >= LG_REC_MAX) {
+        w->rec_lost++;
+        return;
+    }
+    struct lg_req_rec *r = &w->rec_cur[w->n_rec_cur++];
+    memcpy(r->corr_id, sl->corr, sizeof(sl->corr));
+    r->intended_ns = sl->intended_ns - w->cfg.t0_mono_ns;
+    r->latency_us = lat_us;
+    r->uncorrected_us = unc_us;
+    r->ep = sl->ep;
+    r->status = status;
+    r->err = err;
+}
+
 static void record_done(struct lg_worker *w, struct slot *sl, CURLcode res, int64_t now)
 {
     struct lg_stats *st = w->cur;
@@ -697,6 +727,8 @@ static void record_done(struct lg_worker *w, struct slot *sl, CURLcode res, int6
         lg_stats_count(st, ep, kind, 1);
         if (kind == LG_C_TIMEOUT) /* the wait was real: keep it in the latency */
             lg_stats_hist(st, ep, LG_H_LATENCY, lat_us);
+        if (sl->sample)
+            add_record(w, sl, 0, kind, lat_us, -1);
         sample_error(w, sl, 0, lat_us, curl_easy_strerror(res));
         return;
     }
@@ -719,7 +751,10 @@ static void record_done(struct lg_worker *w, struct slot *sl, CURLcode res, int6
     }
     if (status == 429)
         lg_stats_count(st, ep, LG_C_S429, 1);
-    if (status >= 100 && status < 600 && r->expect[status]) {
+    int ok = status >= 100 && status < 600 && r->expect[status];
+    if (sl->sample)
+        add_record(w, sl, (int)status, ok ? 0 : LG_C_UNEXPECTED, lat_us, (int64_t)total);
+    if (ok) {
         lg_stats_count(st, ep, LG_C_OK, 1);
     } else {
         lg_stats_count(st, ep, LG_C_ERRORS, 1);
@@ -797,6 +832,13 @@ static void closed_spawn(struct lg_worker *w, int64_t rel)
 static void publish(struct lg_worker *w)
 {
     pthread_mutex_lock(&w->mu);
+    if (w->n_rec_cur) {
+        size_t room = LG_REC_MAX - w->n_rec_pub, n = w->n_rec_cur < room ? w->n_rec_cur : room;
+        memcpy(w->rec_pub + w->n_rec_pub, w->rec_cur, n * sizeof(*w->rec_cur));
+        w->n_rec_pub += n;
+        w->rec_lost += (int64_t)(w->n_rec_cur - n);
+        w->n_rec_cur = 0;
+    }
     if (!w->pub_has) {
         struct lg_stats *t = w->pub;
         w->pub = w->cur;
@@ -995,6 +1037,19 @@ void lg_worker_collect(struct lg_worker *w, struct lg_stats *dst)
     pthread_mutex_unlock(&w->mu);
 }
 
+size_t lg_worker_take_records(struct lg_worker *w, struct lg_req_rec *out, size_t cap,
+                              int64_t *lost)
+{
+    pthread_mutex_lock(&w->mu);
+    size_t n = w->n_rec_pub < cap ? w->n_rec_pub : cap;
+    memcpy(out, w->rec_pub, n * sizeof(*out));
+    w->rec_lost += (int64_t)(w->n_rec_pub - n);
+    w->n_rec_pub = 0;
+    *lost = w->rec_lost;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
 int lg_worker_finished(const struct lg_worker *w)
 {
     return atomic_load(&((struct lg_worker *)w)->finished);
@@ -1054,6 +1109,8 @@ void lg_worker_free(struct lg_worker *w)
     free(w->var_lens);
     lg_stats_free(w->cur);
     lg_stats_free(w->pub);
+    free(w->rec_cur);
+    free(w->rec_pub);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }

@@ -36,6 +36,19 @@ struct lg_err_sample {
 
 #define LG_ERR_SAMPLES 16
 
+/* One sampled request (sample_requests), handed over with the interval. */
+struct lg_req_rec {
+    char corr_id[40];
+    int64_t intended_ns; /* from the run start */
+    int64_t latency_us;  /* corrected */
+    int64_t uncorrected_us;
+    int32_t ep;
+    int32_t status; /* 0: transport error */
+    int32_t err;    /* 0 ok, else enum lg_ctr of the error kind */
+};
+
+#define LG_REC_MAX 32768 /* sampled records per worker per interval; beyond: counted */
+
 struct lg_worker;
 
 /* Starts the thread. CM_EIO when epoll/curl/pthread setup fails. */
@@ -47,6 +60,10 @@ void lg_worker_collect(struct lg_worker *w, struct lg_stats *dst);
 int lg_worker_finished(const struct lg_worker *w);
 int lg_worker_inflight(const struct lg_worker *w);
 int lg_worker_queued(const struct lg_worker *w);
+/* Moves the sampled request records published so far into out (up to cap,
+ * returns how many); *lost gets the records that did not fit anywhere. */
+size_t lg_worker_take_records(struct lg_worker *w, struct lg_req_rec *out, size_t cap,
+                              int64_t *lost);
 /* Joins the thread, then publishes what is left. */
 void lg_worker_join(struct lg_worker *w);
 /* After join: error samples, and requests cancelled in flight by a stop. */

@@ -139,6 +139,7 @@ def case_basic(tmp):
 name: basic
 target: %s
 lag_tolerance: 250ms  # validity is not the subject here; CI machines are busy
+sample_requests: 100%%
 warmup: 1s
 correlation: {xray: true}
 data: {file: users.csv}
@@ -215,6 +216,14 @@ thresholds:
                 fail("data value not rendered: %s" % l)
         if len(ids) != len(lines):
             fail("correlation ids not unique: %d ids for %d requests" % (len(ids), len(lines)))
+        # requests.jsonl: every recorded request, joinable with the server's log by ID
+        recs = [json.loads(l) for l in open(os.path.join(out, "requests.jsonl"))]
+        if len(recs) != s["schedule"]["sent"] or s["requests_log"]["lost"] != 0:
+            fail("requests.jsonl has %d records for %d sent" % (len(recs), s["schedule"]["sent"]))
+        if not {r["correlation_id"] for r in recs} <= ids:
+            fail("requests.jsonl ids are not all in the access log")
+        if any(r["endpoint"] not in ("create", "get") or r["latency_ms"] <= 0 for r in recs):
+            fail("requests.jsonl record: %s" % recs[0])
         # warm-up requests reached nginx but are not recorded
         if len(lines) <= s["schedule"]["sent"]:
             fail("warm-up traffic missing: %d lines, %d recorded" % (len(lines), s["schedule"]["sent"]))
