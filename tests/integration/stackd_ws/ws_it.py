@@ -271,6 +271,14 @@ def case_basic(sd):
         check(rc.get("routeKey") == "$disconnect" and rc.get("disconnectStatusCode") == 1000 and
               "disconnectReason" in rc, "disconnect event: %r" % rc)
     ws.close()
+    # Gateway metrics reach CloudWatch (read back with boto3).
+    import boto3
+    cw = boto3.client("cloudwatch", endpoint_url="http://127.0.0.1:%d" % sd.port,
+                      region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
+                      aws_secret_access_key="secret")
+    names = {m["MetricName"] for m in cw.list_metrics(
+        Namespace="AWS/ApiGateway", Dimensions=[{"Name": "ApiId", "Value": "wsit"}])["Metrics"]}
+    check({"ConnectCount", "MessageCount"} <= names, "AWS/ApiGateway metrics: %r" % names)
 
 
 def case_reject(sd):
@@ -426,7 +434,7 @@ CASES = {
     "too_big": (case_too_big, STACK % "10m"),
     "no_default": (case_no_default, FUNCTIONS + """
 websocket_api:
-  routes: {echo: hello}
+  routes: {$connect: hello, echo: hello}
 """),
     "scale": (case_scale, FUNCTIONS + """
 websocket_api:

@@ -1,6 +1,8 @@
 /* Unit tests for the WebSocket API's pure parts (sd_wsapi.c): route
- * selection by $request.body.<path> and @connections path parsing. */
+ * selection by $request.body.<path>, @connections path parsing, and the
+ * websocket_api section of the stack file. */
 #include "harness.h"
+#include "sd_stack.h"
 #include "sd_wsapi.h"
 
 #include "cm/err.h"
@@ -48,8 +50,61 @@ static void test_mgmt_path(void)
     CHECK_INT(sd_wsapi_mgmt_path("/orders/1", id, sizeof(id)), CM_ENOTFOUND);
 }
 
+static int parse(const char *yaml, struct sd_stack **st, char *err, size_t n)
+{
+    *st = NULL;
+    err[0] = '\0';
+    return sd_stack_parse(yaml, strlen(yaml), "t.yaml", "/", st, err, n);
+}
+
+static void test_stack_section(void)
+{
+    struct sd_stack *st;
+    char err[512];
+    CHECK_INT(parse("functions:\n  f: {bootstrap: /bin/true}\n", &st, err, sizeof(err)), 0);
+    CHECK_INT(st->ws.enabled, 0);
+    sd_stack_free(st);
+    CHECK_INT(parse("functions:\n  f: {bootstrap: /bin/true}\nwebsocket_api:\n  routes:\n"
+                    "    $connect: f\n    $default: f\n    subscribe: f\n",
+                    &st, err, sizeof(err)),
+              0);
+    CHECK_INT(st->ws.enabled, 1);
+    CHECK_STR(st->ws.api_id, "localws");
+    CHECK_STR(st->ws.stage, "prod");
+    CHECK_STR(st->ws.route_selection, "$request.body.action");
+    CHECK(st->ws.idle_timeout_ns == 600LL * 1000000000LL);
+    CHECK(st->ws.max_duration_ns == 7200LL * 1000000000LL);
+    CHECK_INT(st->ws.n_routes, 3);
+    CHECK_STR(st->ws.routes[2].route_key, "subscribe");
+    CHECK_STR(st->ws.routes[2].function, "f");
+    sd_stack_free(st);
+    CHECK_INT(parse("functions:\n  f: {bootstrap: /bin/true}\nwebsocket_api:\n  idle_timeout: 2s\n"
+                    "  route_selection_expression: $request.body.msg.type\n",
+                    &st, err, sizeof(err)),
+              0);
+    CHECK(st->ws.idle_timeout_ns == 2000000000LL);
+    CHECK_STR(st->ws.route_selection, "$request.body.msg.type");
+    sd_stack_free(st);
+    /* Errors name the place. */
+    CHECK(parse("functions:\n  f: {bootstrap: /bin/true}\nwebsocket_api:\n  routes:\n"
+                "    $bogus: f\n",
+                &st, err, sizeof(err)) < 0);
+    CHECK_MSG(strstr(err, "t.yaml:5:5: websocket_api.routes.$bogus") != NULL, "err: %s", err);
+    CHECK(parse("functions:\n  f: {bootstrap: /bin/true}\nwebsocket_api:\n  routes:\n"
+                "    $default: nope\n",
+                &st, err, sizeof(err)) < 0);
+    CHECK_MSG(strstr(err, "no such function") != NULL, "err: %s", err);
+    CHECK(parse("websocket_api:\n  route_selection_expression: $request.header.x\n", &st, err,
+                sizeof(err)) < 0);
+    CHECK_MSG(strstr(err, "t.yaml:2:") != NULL && strstr(err, "route_selection_expression"),
+              "err: %s", err);
+    CHECK(parse("websocket_api:\n  idle: 1s\n", &st, err, sizeof(err)) < 0);
+    CHECK_MSG(strstr(err, "idle") != NULL, "err: %s", err);
+}
+
 int main(void)
 {
+    test_stack_section();
     test_select();
     test_mgmt_path();
     return TEST_REPORT();
