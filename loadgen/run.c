@@ -508,6 +508,9 @@ int lg_run(struct lg_scenario *sc, const struct lg_run_opts *o)
         fprintf(stderr, "loadgen: %s\n", err);
         return rc == CM_EINVAL ? LG_EXIT_USAGE : LG_EXIT_INVALID;
     }
+    if (c.tgt.pid && !o->quiet)
+        fprintf(stderr, "loadgen: started stackd (pid %d) at %s; it stops when the run ends\n",
+                (int)c.tgt.pid, c.tgt.base_url);
     if (open_outputs(&c))
         goto out;
     c.tty = isatty(2);

@@ -129,15 +129,35 @@ static int start_stackd(const struct lg_scenario *sc, struct lg_target *t, char 
     snprintf(data_dir, sizeof(data_dir), "%s/data", t->dir);
     snprintf(log_path, sizeof(log_path), "%s/stackd.log", t->dir);
     mkdir(data_dir, 0700);
+    /* the stack file: as given (relative to the working directory), else
+     * relative to the repository holding the scenario (scenarios/..) */
+    char stack[PATH_MAX];
+    cm_strlcpy(stack, sc->local_stack, sizeof(stack));
+    if (stack[0] != '/' && access(stack, R_OK) != 0) {
+        const char *slash = strrchr(sc->path, '/');
+        int dl = slash ? (int)(slash - sc->path) : 1;
+        snprintf(stack, sizeof(stack), "%.*s/../%s", dl, slash ? sc->path : ".", sc->local_stack);
+        if (access(stack, R_OK) != 0)
+            cm_strlcpy(stack, sc->local_stack, sizeof(stack));
+    }
+    /* functions are found through LG_BINARY_DIR (the build dir holding stackd) */
+    char bdir[PATH_MAX];
+    cm_strlcpy(bdir, bin, sizeof(bdir));
+    char *cut = strstr(bdir, "/deploy/local/stackd");
+    int set_bdir = !getenv("LG_BINARY_DIR") && cut && cut[20] == 0;
+    if (set_bdir)
+        *cut = 0;
     pid_t pid = fork();
     if (pid == 0) {
+        if (set_bdir)
+            setenv("LG_BINARY_DIR", bdir, 1);
         int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd >= 0) {
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        execl(bin, bin, "--stack", sc->local_stack, "--port", "0", "--port-file", port_file,
-              "--data-dir", data_dir, (char *)NULL);
+        execl(bin, bin, "--stack", stack, "--port", "0", "--port-file", port_file, "--data-dir",
+              data_dir, (char *)NULL);
         _exit(127);
     }
     if (pid < 0) {
