@@ -219,16 +219,57 @@ int sd_apigw_match(const struct sd_apigw *g, const char *method, const char *pat
 
 /* ---------- event ---------- */
 
+/* JSON string with the same escapes as cm_json_append_string, but runs of
+ * plain bytes are copied at once: the event builder is on the hot path and
+ * bodies reach 6 MB. */
+static void json_str(struct cm_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t run = 0;
+    cm_buf_reserve(b, n + 2);
+    cm_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        cm_buf_append(b, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"':
+            cm_buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            cm_buf_append(b, "\\\\", 2);
+            break;
+        case '\n':
+            cm_buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            cm_buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            cm_buf_append(b, "\\t", 2);
+            break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            cm_buf_append(b, u, sizeof(u));
+        }
+        }
+    }
+    cm_buf_append(b, s + run, n - run);
+    cm_buf_putc(b, '"');
+}
+
 static void put_key(struct cm_buf *b, const char *k)
 {
-    cm_json_append_string(b, k, strlen(k));
+    json_str(b, k, strlen(k));
     cm_buf_putc(b, ':');
 }
 
 static void put_str(struct cm_buf *b, const char *k, const char *v, size_t n)
 {
     put_key(b, k);
-    cm_json_append_string(b, v, n);
+    json_str(b, v, n);
     cm_buf_putc(b, ',');
 }
 
@@ -269,6 +310,19 @@ static void put_headers(struct cm_buf *b, const struct sd_req *req, const char *
         name[nl] = '\0';
         have_xff |= strcmp(name, "x-forwarded-for") == 0;
         have_trace |= strcmp(name, "x-amzn-trace-id") == 0;
+        int dup = 0;
+        for (int j = i + 1; j < req->n_headers && !dup; j++) {
+            const struct sd_header *o = &req->headers[j];
+            dup = o->name_len == h->name_len && strncasecmp(o->name, h->name, h->name_len) == 0;
+        }
+        if (!first)
+            cm_buf_putc(b, ',');
+        first = 0;
+        put_key(b, name);
+        if (!dup) { /* the common case: no copy */
+            json_str(b, h->value, h->value_len);
+            continue;
+        }
         struct cm_buf v;
         cm_buf_init(&v, 64 * 1024);
         cm_buf_append(&v, h->value, h->value_len);
@@ -280,25 +334,21 @@ static void put_headers(struct cm_buf *b, const struct sd_req *req, const char *
                 done[j] = 1;
             }
         }
-        if (!first)
-            cm_buf_putc(b, ',');
-        first = 0;
-        put_key(b, name);
-        cm_json_append_string(b, v.data ? v.data : "", v.len);
+        json_str(b, v.data ? v.data : "", v.len);
         cm_buf_deinit(&v);
     }
     if (!have_xff) {
         cm_buf_puts(b, first ? "" : ",");
         put_key(b, "x-forwarded-for");
-        cm_json_append_string(b, req->peer_ip ? req->peer_ip : "127.0.0.1",
-                              strlen(req->peer_ip ? req->peer_ip : "127.0.0.1"));
+        json_str(b, req->peer_ip ? req->peer_ip : "127.0.0.1",
+                 strlen(req->peer_ip ? req->peer_ip : "127.0.0.1"));
         cm_buf_puts(b, ",\"x-forwarded-proto\":\"http\"");
         first = 0;
     }
     if (!have_trace && trace_id) {
         cm_buf_puts(b, first ? "" : ",");
         put_key(b, "x-amzn-trace-id");
-        cm_json_append_string(b, trace_id, strlen(trace_id));
+        json_str(b, trace_id, strlen(trace_id));
     }
     cm_buf_puts(b, "},");
 }
@@ -319,7 +369,7 @@ static void put_cookies(struct cm_buf *b, const struct sd_req *req)
                 p++;
             if (p > s) {
                 cm_buf_puts(b, any ? "," : "\"cookies\":[");
-                cm_json_append_string(b, s, (size_t)(p - s));
+                json_str(b, s, (size_t)(p - s));
                 any = 1;
             }
         }
@@ -375,7 +425,7 @@ static void put_query(struct cm_buf *b, const char *q)
             if (i)
                 cm_buf_putc(b, ',');
             put_key(b, ps[i].k);
-            cm_json_append_string(b, ps[i].v.data ? ps[i].v.data : "", ps[i].v.len);
+            json_str(b, ps[i].v.data ? ps[i].v.data : "", ps[i].v.len);
         }
         cm_buf_puts(b, "},");
     }
@@ -449,7 +499,7 @@ int sd_apigw_build_event(struct cm_buf *b, const struct sd_req *req, const char 
                 cm_buf_putc(b, ',');
             put_key(b, m->names[i]);
             size_t vl = pct_decode(m->values[i], strlen(m->values[i]), v, sizeof(v));
-            cm_json_append_string(b, v, vl);
+            json_str(b, v, vl);
         }
         cm_buf_puts(b, "},");
     }
@@ -465,7 +515,7 @@ int sd_apigw_build_event(struct cm_buf *b, const struct sd_req *req, const char 
     put_str(b, "sourceIp", req->peer_ip ? req->peer_ip : "127.0.0.1",
             strlen(req->peer_ip ? req->peer_ip : "127.0.0.1"));
     put_key(b, "userAgent");
-    cm_json_append_string(b, ua ? ua : "", ua ? ua_len : 0);
+    json_str(b, ua ? ua : "", ua ? ua_len : 0);
     cm_buf_puts(b, "},");
     put_str(b, "requestId", c->request_id, strlen(c->request_id));
     put_str(b, "routeKey", m->route_key, strlen(m->route_key));
