@@ -11,6 +11,7 @@
 #include "sd_logs.h"
 #include "sd_router.h"
 #include "sd_server.h"
+#include "sd_sqs.h"
 #include "sd_stack.h"
 #include "sd_wsapi.h"
 
@@ -40,6 +41,7 @@ struct app {
     struct sd_logs *logs;
     struct sd_cw *cw;
     struct sd_ddb *ddb;
+    struct sd_sqs *sqs;
     int64_t ddb_sweep_ns; /* next TTL sweep (monotonic) */
     enum phase phase;
     int64_t phase_deadline_ns;
@@ -102,6 +104,31 @@ static void wsmgmt_h(void *svc, const struct sd_req *req, struct sd_resp *resp)
     sd_wsapi_handle_mgmt(svc, req, resp);
 }
 
+/* SQS long polls are answered later through these (sd_sqs_io). */
+static void sqs_reply(void *ctx, void *token, const struct sd_resp *resp)
+{
+    if (resp && sd_conn_alive(token))
+        sd_conn_reply(token, resp);
+    else
+        sd_conn_release(token);
+}
+
+static int sqs_alive(void *ctx, void *token)
+{
+    return sd_conn_alive(token);
+}
+
+static void sqs_request(struct app *a, struct sd_conn *conn, const struct sd_req *req)
+{
+    struct sd_resp r;
+    sd_resp_init(&r);
+    if (sd_sqs_handle(a->sqs, req, &r, conn) == SD_SQS_DEFERRED)
+        sd_conn_defer(conn);
+    else
+        sd_conn_reply(conn, &r);
+    sd_resp_deinit(&r);
+}
+
 static void edge_request(void *ctx, struct sd_conn *conn, struct sd_req *req)
 {
     struct app *a = ctx;
@@ -122,6 +149,9 @@ static void edge_request(void *ctx, struct sd_conn *conn, struct sd_req *req)
         break;
     case SD_SVC_DYNAMODB:
         run_sync(a->ddb, ddb_h, conn, req);
+        break;
+    case SD_SVC_SQS:
+        sqs_request(a, conn, req);
         break;
     case SD_SVC_WEBSOCKET:
         sd_wsapi_handle_upgrade(a->wsapi, conn, req);
@@ -179,6 +209,7 @@ static void on_tick(void *ctx, int64_t now)
     sd_lambda_tick(a->lambda, now);
     sd_apigw_tick(a->apigw, now);
     sd_wsapi_tick(a->wsapi, now);
+    sd_sqs_tick(a->sqs, cm_clock_wall_ns() / CM_NS_PER_MS);
     if (now >= a->ddb_sweep_ns) { /* DynamoDB TTL: delete expired items, once a second */
         sd_ddb_tick(a->ddb, cm_clock_wall_ns() / CM_NS_PER_MS, 1000);
         a->ddb_sweep_ns = now + CM_NS_PER_S;
@@ -210,6 +241,7 @@ static void app_free(struct app *a)
     sd_lambda_free(a->lambda); /* pending callbacks still reach apigw and wsapi */
     sd_apigw_free(a->apigw);
     sd_wsapi_free(a->wsapi);
+    sd_sqs_free(a->sqs); /* releases deferred long polls: before the server */
     sd_server_free(a->srv);
     sd_logs_free(a->logs);
     sd_cw_free(a->cw);
@@ -286,6 +318,16 @@ int sd_app_run(const struct sd_app_config *cfg)
         cfg->use_cgroups};
     struct sd_lambda_hooks hooks = {hook_log, hook_metric, &a};
     sd_lambda_new(a.srv, a.stack, &lc, &hooks, &a.lambda);
+    char sqs_path[4096];
+    if (cfg->data_dir)
+        snprintf(sqs_path, sizeof(sqs_path), "%s/sqs.sqlite", cfg->data_dir);
+    struct sd_sqs_config qc = {cfg->data_dir ? sqs_path : NULL, a.stack->region,
+                               a.stack->account_id, endpoint};
+    struct sd_sqs_io qio = {sqs_reply, sqs_alive, &a};
+    if (sd_sqs_new(&qc, &qio, &a.sqs, err, sizeof(err)) < 0) {
+        fprintf(stderr, "stackd: sqs: %s\n", err);
+        goto out;
+    }
     sd_apigw_new(a.stack, a.lambda, &a.apigw);
     sd_apigw_set_metric_hook(a.apigw, hook_metric, &a);
     sd_wsapi_new(a.srv, a.stack, a.lambda, &a.wsapi);
