@@ -1,8 +1,41 @@
 /* Unit tests for the Lambda platform formatting helpers (sd_lambda.c). */
 #include "harness.h"
 #include "sd_lambda.h"
+#include "sd_stack.h"
 
 #include <string.h>
+
+/* Function lookup by name, partial ARN and ARN, as Invoke's path allows. */
+static void test_find(void)
+{
+    static const char y[] = "functions:\n  hello: {bootstrap: /nonexistent/b}\n"
+                            "  other: {bootstrap: /nonexistent/o, memory_mb: 512}\n";
+    struct sd_stack *st = NULL;
+    struct sd_lambda *l = NULL;
+    struct sd_lambda_config lc = {0};
+    char err[256];
+    CHECK_INT(sd_stack_parse(y, strlen(y), "t.yaml", "/", &st, err, sizeof(err)), 0);
+    CHECK_INT(sd_lambda_new(NULL, st, &lc, NULL, &l), 0);
+    const char *forms[] = {"hello", "000000000000:function:hello",
+                           "arn:aws:lambda:us-east-1:000000000000:function:hello",
+                           "arn:aws:lambda:us-east-1:000000000000:function:hello:$LATEST"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        struct sd_fn *fn = sd_lambda_find(l, forms[i], strlen(forms[i]));
+        CHECK_MSG(fn && strcmp(sd_fn_config(fn)->name, "hello") == 0, "find(%s)", forms[i]);
+    }
+    CHECK(sd_lambda_find(l, "hell", 4) == NULL);
+    CHECK(sd_lambda_find(l, "hello:1", 7) == NULL); /* versions are not emulated */
+    struct sd_fn *o = sd_lambda_find(l, "other", 5);
+    CHECK(o && sd_fn_config(o)->memory_mb == 512);
+    char arn[200];
+    sd_fn_arn(l, o, arn, sizeof(arn));
+    CHECK_STR(arn, "arn:aws:lambda:us-east-1:000000000000:function:other");
+    CHECK_INT(sd_lambda_count(l), 2);
+    CHECK_INT(sd_lambda_inflight(l), 0);
+    CHECK_INT(strlen(sd_fn_config(o)->last_modified), 28); /* 2026-11-22T07:00:00.000+0000 */
+    sd_lambda_free(l);
+    sd_stack_free(st);
+}
 
 int main(void)
 {
@@ -37,5 +70,6 @@ int main(void)
     CHECK(a[8] == '-' && a[13] == '-' && a[14] == '4' && a[18] == '-' && a[23] == '-');
     CHECK(strchr("89ab", a[19]) != NULL);
     CHECK(strcmp(a, b) != 0);
+    test_find();
     return TEST_REPORT();
 }
