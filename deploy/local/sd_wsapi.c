@@ -791,13 +791,17 @@ static void reply_status(struct sd_conn *conn, int status, const char *body, con
     sd_resp_deinit(&r);
 }
 
-static void upgrade(struct sd_wsapi *w, struct wsc *c, const char *accept)
+/* proto: the Sec-WebSocket-Protocol the $connect integration chose, or NULL. */
+static void upgrade(struct sd_wsapi *w, struct wsc *c, const char *accept, const char *proto)
 {
-    char head[256];
+    char head[512];
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-                     accept);
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s%s%s\r\n",
+                     accept, proto ? "Sec-WebSocket-Protocol: " : "", proto ? proto : "",
+                     proto ? "\r\n" : "");
+    if (n < 0 || (size_t)n >= sizeof(head))
+        n = 0; /* cannot happen: proto is at most 128 bytes */
     struct sd_conn *conn = c->conn;
     if (!sd_conn_alive(conn)) {
         sd_conn_release(conn);
@@ -816,12 +820,33 @@ struct connect_call {
     char accept[29];
 };
 
+/* Sec-WebSocket-Protocol from the $connect result's "headers" (a subprotocol
+ * the function picked), when it is a plain token list. */
+static void find_protocol(const cJSON *j, char *out, size_t n)
+{
+    const cJSON *h = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "headers") : NULL;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, h)
+    {
+        if (!v->string || strcasecmp(v->string, "sec-websocket-protocol") != 0 ||
+            !cJSON_IsString(v) || strlen(v->valuestring) >= n)
+            continue;
+        for (const char *p = v->valuestring; *p; p++) {
+            if (!(isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`|~, ", *p)))
+                return; /* no header injection */
+        }
+        cm_strlcpy(out, v->valuestring, n);
+    }
+}
+
 static void on_connect_done(void *ctx, const struct sd_inv_result *res)
 {
     struct connect_call *cc = ctx;
     struct sd_wsapi *w = cc->base.w;
     struct wsc *c = cc->base.pending;
     int status = 200;
+    char proto[129];
+    proto[0] = '\0';
     if (res->status != SD_INV_OK) {
         metric(w, "IntegrationError", 1);
         status = 500;
@@ -833,10 +858,11 @@ static void on_connect_done(void *ctx, const struct sd_inv_result *res)
             status = sc->valueint;
         if (status < 100 || status > 599)
             status = 500;
+        find_protocol(j, proto, sizeof(proto));
         cJSON_Delete(j);
     }
     if (status >= 200 && status < 300) {
-        upgrade(w, c, cc->accept);
+        upgrade(w, c, cc->accept, proto[0] ? proto : NULL);
     } else {
         if (sd_conn_alive(c->conn))
             reply_status(c->conn, status, NULL, NULL);
@@ -892,7 +918,7 @@ void sd_wsapi_handle_upgrade(struct sd_wsapi *w, struct sd_conn *conn, const str
     c->connected_mono = cm_clock_mono_ns();
     sd_conn_defer(conn);
     if (!w->connect_fn) {
-        upgrade(w, c, accept);
+        upgrade(w, c, accept, NULL);
         return;
     }
     struct connect_call *cc = cm_xcalloc(1, sizeof(*cc));

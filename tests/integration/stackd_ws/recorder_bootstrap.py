@@ -3,7 +3,8 @@
 the WebSocket integration tests. It prints every event as one log line
 "EVENT <json>" (so the test reads what API Gateway sent through the Logs API)
 and answers {"statusCode": N}, N from the query parameter "reject" of a
-$connect (default 200)."""
+$connect (default 200), with a Sec-WebSocket-Protocol header when the query
+has "proto"."""
 import json
 import os
 import urllib.request
@@ -16,7 +17,10 @@ while True:
         event = json.loads(r.read())
     print("EVENT " + json.dumps(event, sort_keys=True), flush=True)
     query = event.get("queryStringParameters") or {}
-    out = json.dumps({"statusCode": int(query.get("reject", "200"))}).encode()
+    result = {"statusCode": int(query.get("reject", "200"))}
+    if "proto" in query:  # pick a subprotocol, as a $connect function may
+        result["headers"] = {"Sec-WebSocket-Protocol": query["proto"]}
+    out = json.dumps(result).encode()
     req = urllib.request.Request(BASE + rid + "/response", data=out, method="POST")
     with urllib.request.urlopen(req, timeout=30) as r:
         r.read()

@@ -285,8 +285,9 @@ def case_reject(sd):
     ws = WS(sd.port, "/prod?reject=403")
     check(ws.status == 403, "rejected handshake -> %d" % ws.status)
     ws.close()
-    ws = WS(sd.port, "/prod", headers={})
+    ws = WS(sd.port, "/prod?proto=chat", headers={"Sec-WebSocket-Protocol": "chat, superchat"})
     check(ws.status == 101, "accepted handshake -> %d" % ws.status)
+    check(ws.headers.get("sec-websocket-protocol") == "chat", "subprotocol: %r" % ws.headers)
     # The client closes: echo of its code, then $disconnect with it.
     ws.send_frame(8, struct.pack("!H", 4001) + b"bye")
     check(ws.wait_close() == 4001, "close echo")
@@ -323,6 +324,29 @@ def case_idle(sd):
     check(wait_until(lambda: any(e["requestContext"]["connectionId"] == cid and
                                  e["requestContext"].get("disconnectStatusCode") == 1001
                                  for e in events(sd, "DISCONNECT")), 15), "idle $disconnect")
+    ws.close()
+
+
+def case_max_duration(sd):
+    ws, _, cid = connect_and_id(sd, "/prod")
+    t0 = time.time()
+    ws.sock.settimeout(0.3)
+    code = None
+    while time.time() - t0 < 15 and code is None:
+        ws.send_frame(9, b"keepalive")  # activity: the idle timeout must not be what closes it
+        try:
+            while True:
+                op, data = ws.recv_message()
+                if op == 8:
+                    code = struct.unpack("!H", data[:2])[0]
+                    break
+        except socket.timeout:
+            pass
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            break
+    took = time.time() - t0
+    check(code == 1001, "max duration close code %r" % code)
+    check(1.5 < took < 12, "closed after %.1f s (max 2 s)" % took)
     ws.close()
 
 
@@ -432,6 +456,7 @@ CASES = {
     "reject": (case_reject, STACK % "10m"),
     "idle": (case_idle, STACK % "1s"),
     "too_big": (case_too_big, STACK % "10m"),
+    "max_duration": (case_max_duration, (STACK % "10m") + "  max_connection_duration: 2s\n"),
     "no_default": (case_no_default, FUNCTIONS + """
 websocket_api:
   routes: {$connect: hello, echo: hello}
