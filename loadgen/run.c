@@ -342,21 +342,35 @@ static int all_finished(struct coord *c)
     return 1;
 }
 
+/* 1 when every worker has published interval k (or finished). */
+static int all_published(struct coord *c, int k)
+{
+    for (int i = 0; i < c->nw; i++)
+        if (lg_worker_published(c->w[i]) < k && !lg_worker_finished(c->w[i]))
+            return 0;
+    return 1;
+}
+
+/* Interval k is collected once every worker has published it: the line is
+ * labelled with the interval its requests belong to even when a worker or
+ * the coordinator runs late (up to a second; later data joins the next). */
 static void coordinate(struct coord *c)
 {
-    for (int k = 1;; k++) {
-        int64_t tick = c->t0 + k * c->iv + 200 * CM_NS_PER_MS;
+    int k;
+    for (k = 1;; k++) {
+        int64_t tick = c->t0 + k * c->iv + 20 * CM_NS_PER_MS;
+        int64_t give_up = tick + 900 * CM_NS_PER_MS;
         int done = 0;
         for (;;) {
             int64_t now = cm_clock_mono_ns();
             done = all_finished(c);
-            if (now >= tick || done)
+            if (done || (now >= tick && (all_published(c, k) || now >= give_up)))
                 break;
             if (c->tty && now - c->last_plain > 250 * CM_NS_PER_MS) {
                 progress(c, now, 0);
                 c->last_plain = now;
             }
-            int64_t d = tick - now;
+            int64_t d = (now < tick ? tick : now + 5 * CM_NS_PER_MS) - now;
             cm_clock_sleep_ns(d < 50 * CM_NS_PER_MS ? d : 50 * CM_NS_PER_MS);
         }
         if (done)
@@ -367,9 +381,7 @@ static void coordinate(struct coord *c)
     }
     for (int i = 0; i < c->nw; i++)
         lg_worker_join(c->w[i]);
-    int64_t now = cm_clock_mono_ns();
-    int k = (int)((now - c->t0) / c->iv) + 1;
-    interval(c, k < 1 ? 1 : k, now);
+    interval(c, k, cm_clock_mono_ns()); /* what the workers published last */
 }
 
 /* ---- results ---- */

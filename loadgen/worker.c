@@ -104,6 +104,7 @@ struct lg_worker {
     uint64_t sample_threshold; /* rng value below which a request is sampled */
     pthread_mutex_t mu;
     atomic_int finished, a_inflight, a_queued;
+    atomic_llong published; /* intervals published so far (boundary k done: k) */
     struct lg_err_sample errs[LG_ERR_SAMPLES];
     size_t n_errs;
     int64_t cancelled;
@@ -949,6 +950,7 @@ static void run_loop(struct lg_worker *w)
             publish(w);
             while (next_pub <= now)
                 next_pub += iv;
+            atomic_store(&w->published, (next_pub - t0) / iv - 1);
         }
         int64_t rel = now - t0;
         if (rel >= 0) {
@@ -1053,6 +1055,11 @@ size_t lg_worker_take_records(struct lg_worker *w, struct lg_req_rec *out, size_
 int lg_worker_finished(const struct lg_worker *w)
 {
     return atomic_load(&((struct lg_worker *)w)->finished);
+}
+
+int64_t lg_worker_published(const struct lg_worker *w)
+{
+    return atomic_load(&((struct lg_worker *)w)->published);
 }
 
 int lg_worker_inflight(const struct lg_worker *w)

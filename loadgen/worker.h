@@ -59,6 +59,8 @@ void lg_worker_collect(struct lg_worker *w, struct lg_stats *dst);
 /* 1 once the thread has finished (schedule over and drained, or stopped). */
 int lg_worker_finished(const struct lg_worker *w);
 int lg_worker_inflight(const struct lg_worker *w);
+/* Interval boundaries the worker has published (k once interval k is out). */
+int64_t lg_worker_published(const struct lg_worker *w);
 int lg_worker_queued(const struct lg_worker *w);
 /* Moves the sampled request records published so far into out (up to cap,
  * returns how many); *lost gets the records that did not fit anywhere. */

@@ -76,11 +76,12 @@ requests: [{name: home, path: /}]"
 HZ=$(getconf CLK_TCK)
 NGW=$(pgrep -P "$(cat "$T/nginx.pid")" | head -1)
 ticks() { awk '{print $14+$15}' "/proc/$NGW/stat"; }
-timed() { # name cmd...: runs pinned to CPU 0, keeps /usr/bin/time -v output and
+CPUS=0
+timed() { # name cmd...: runs pinned to $CPUS, keeps /usr/bin/time -v output and
           # the nginx worker's CPU% over the run (100 = the target saturated)
     n=$1; shift
     t0=$(ticks); s0=$(date +%s.%N)
-    /usr/bin/time -v -o "$OUT/$n.time" taskset -c 0 "$@" > "$OUT/$n.out" 2>&1 || true
+    /usr/bin/time -v -o "$OUT/$n.time" taskset -c $CPUS "$@" > "$OUT/$n.out" 2>&1 || true
     t1=$(ticks); s1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" -v s="$s0" -v e="$s1" -v hz="$HZ" \
         'BEGIN{printf "%.0f", (b-a)/hz/(e-s)*100}' > "$OUT/$n.ngx"
@@ -114,10 +115,10 @@ echo "intervals inside the ${DUR}s window); sends that waited past the window do
 echo
 echo "| requested/s | rep | achieved/s | error | completed/s | p50 ms | p99 ms | lag p99 ms | queued | valid | CPU% | RSS KB | nginx CPU% |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-for R in 10000 40000; do
-    for rep in $(seq 1 "$REPS"); do
+rate_row() { # requested rep workers
+    R=$1 rep=$2
         rm -rf "$OUT/rate$R.$rep"
-        timed rate$R.$rep "$LOADGEN" run "$OUT/rate$R.yaml" --workers 1 --quiet --out "$OUT/rate$R.$rep"
+        timed rate$R.$rep "$LOADGEN" run "$OUT/rate$R.yaml" --workers $3 --quiet --out "$OUT/rate$R.$rep"
         S="$OUT/rate$R.$rep/summary.json"
         A=$(python3 -c "
 import json, sys
@@ -125,8 +126,20 @@ ls = [json.loads(l) for l in open(sys.argv[1])]
 sent = sum(l['sent_per_s'] for l in ls if l['t'] + 1 <= $DUR)
 print(round(sent / $DUR, 1))" "$OUT/rate$R.$rep/timeseries.jsonl")
         echo "| $R | $rep | $A | $(python3 -c "print('%+.2f%%' % (($A / $R - 1) * 100))") | $(js "$S" "round(d['http']['rps'],1)") | $(js "$S" "d['http']['latency']['p50']") | $(js "$S" "d['http']['latency']['p99']") | $(js "$S" "d['schedule']['lag']['p99']") | $(js "$S" "d['schedule']['queued']") | $(js "$S" "d['valid']") | $(cpu "$OUT/rate$R.$rep.time") | $(rss "$OUT/rate$R.$rep.time") | $(ngx rate$R.$rep) |"
+}
+for R in 10000 40000; do
+    for rep in $(seq 1 "$REPS"); do
+        rate_row $R $rep 1
     done
 done
+echo
+echo "Same, 2 workers, not pinned (CPUs 0-1; nginx stays on CPU 1):"
+echo
+CPUS=0-1
+for rep in $(seq 1 "$REPS"); do
+    rate_row 40000 w2.$rep 2
+done
+CPUS=0
 echo
 echo "## RSS vs duration (10k/s, one worker)"
 echo
