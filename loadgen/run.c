@@ -71,6 +71,7 @@ struct coord {
     char invalid[512];
     const char *aborted_by;
     double last_p50, last_p99, last_rps;
+    int start_failed;
     int64_t last_errors;
 };
 
@@ -499,6 +500,8 @@ static int start_workers(struct coord *c)
         if (lg_worker_start(&wc, i, &c->w[i])) {
             fprintf(stderr, "loadgen: cannot start worker %d\n", i);
             atomic_store(&g_stop, 1);
+            c->nw = i; /* only the started ones are joined and reported */
+            c->start_failed = 1;
             return CM_EIO;
         }
     return 0;
@@ -556,8 +559,10 @@ int lg_run(struct lg_scenario *sc, const struct lg_run_opts *o)
     if (start_workers(&c) == 0)
         coordinate(&c);
     else
-        for (int i = 0; i < c.nw && c.w[i]; i++)
+        for (int i = 0; i < c.nw; i++)
             lg_worker_join(c.w[i]);
+    if (c.start_failed)
+        cm_strlcpy(c.invalid, "the workers could not be started", sizeof(c.invalid));
     progress(&c, cm_clock_mono_ns(), 1);
     code = finish(&c, cm_clock_mono_ns(), cm_clock_wall_ns());
 out:
