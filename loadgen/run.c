@@ -493,7 +493,7 @@ static int start_workers(struct coord *c)
         .t0_wall_ns = c->t0_wall,
         .interval_ns = c->iv,
         .stop = &g_stop,
-        .seed = (uint64_t)c->sc->seed,
+        .seed = c->sc->seed ? (uint64_t)c->sc->seed : (uint64_t)cm_clock_wall_ns(),
     };
     c->w = cm_xcalloc((size_t)c->nw, sizeof(*c->w));
     for (int i = 0; i < c->nw; i++)
