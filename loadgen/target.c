@@ -33,9 +33,12 @@ int lg_target_is_loopback(const char *url)
     const char *at = strchr(h, '@'), *slash = strchr(h, '/');
     if (at && (!slash || at < slash))
         h = at + 1;
-    if (strncmp(h, "127.", 4) == 0 || strncmp(h, "[::1]", 5) == 0)
-        return 1;
     size_t l = strcspn(h, ":/?#");
+    if (strncmp(h, "[::1]", 5) == 0)
+        return 1;
+    /* an IPv4 literal in 127.0.0.0/8, not a name such as 127.0.0.1.example.com */
+    if (l >= 7 && strncmp(h, "127.", 4) == 0 && strspn(h, "0123456789.") == l)
+        return 1;
     return l == 9 && strncasecmp(h, "localhost", 9) == 0;
 }
 
