@@ -6,10 +6,12 @@
 #include "sd_apigw.h"
 #include "sd_cw.h"
 #include "sd_ddb.h"
+#include "sd_esm.h"
 #include "sd_lambda.h"
 #include "sd_lambda_api.h"
 #include "sd_logs.h"
 #include "sd_router.h"
+#include "sd_sched.h"
 #include "sd_server.h"
 #include "sd_sqs.h"
 #include "sd_stack.h"
@@ -42,7 +44,9 @@ struct app {
     struct sd_cw *cw;
     struct sd_ddb *ddb;
     struct sd_sqs *sqs;
-    int64_t ddb_sweep_ns; /* next TTL sweep (monotonic) */
+    struct sd_esm *esm;           /* SQS event source mappings */
+    struct sd_sched_rules *rules; /* scheduled rules */
+    int64_t ddb_sweep_ns;         /* next TTL sweep (monotonic) */
     enum phase phase;
     int64_t phase_deadline_ns;
 };
@@ -129,6 +133,38 @@ static void sqs_request(struct app *a, struct sd_conn *conn, const struct sd_req
     sd_resp_deinit(&r);
 }
 
+static void esm_h(void *svc, const struct sd_req *req, struct sd_resp *resp)
+{
+    sd_esm_api_handle(svc, req, resp);
+}
+
+/* A scheduled rule fired: an Event invocation, as EventBridge does. */
+static void fire_rule(void *ctx, const char *function, const char *payload, size_t len)
+{
+    struct app *a = ctx;
+    char id[40];
+    struct sd_fn *fn = sd_lambda_find(a->lambda, function, strlen(function));
+    if (!fn || sd_lambda_invoke_event(a->lambda, fn, payload, len, id) < 0)
+        cm_warn("schedule: could not queue an invocation of %s", function);
+}
+
+/* The stack file's mappings; their queues must exist by now. */
+static int create_stack_esms(struct app *a, int64_t now_ms)
+{
+    char err[512];
+    for (size_t i = 0; i < a->stack->n_esms; i++) {
+        const struct sd_stack_esm *m = &a->stack->esms[i];
+        struct sd_esm_spec s = {m->queue,           m->function,        m->batch_size, m->window_s,
+                                m->max_concurrency, m->report_failures, m->enabled};
+        if (sd_esm_create(a->esm, &s, now_ms, NULL, err, sizeof(err)) < 0) {
+            fprintf(stderr, "stackd: %s:%d:%d: event_source_mappings[%zu]: %s\n",
+                    a->cfg->stack_path, m->line, m->col, i, err);
+            return CM_EINVAL;
+        }
+    }
+    return 0;
+}
+
 static void edge_request(void *ctx, struct sd_conn *conn, struct sd_req *req)
 {
     struct app *a = ctx;
@@ -139,7 +175,10 @@ static void edge_request(void *ctx, struct sd_conn *conn, struct sd_req *req)
         sd_apigw_handle(a->apigw, conn, req, rt.path);
         break;
     case SD_SVC_LAMBDA:
-        sd_lambda_api_handle(a->lambda, conn, req);
+        if (sd_esm_api_match(req->path))
+            run_sync(a->esm, esm_h, conn, req);
+        else
+            sd_lambda_api_handle(a->lambda, conn, req);
         break;
     case SD_SVC_LOGS:
         run_sync(a->logs, logs_h, conn, req);
@@ -210,6 +249,10 @@ static void on_tick(void *ctx, int64_t now)
     sd_apigw_tick(a->apigw, now);
     sd_wsapi_tick(a->wsapi, now);
     sd_sqs_tick(a->sqs, cm_clock_wall_ns() / CM_NS_PER_MS);
+    if (a->phase == PH_RUN) { /* no new invocations while stopping */
+        sd_esm_tick(a->esm, cm_clock_wall_ns() / CM_NS_PER_MS);
+        sd_sched_rules_tick(a->rules, cm_clock_wall_ns() / CM_NS_PER_MS, fire_rule, a);
+    }
     if (now >= a->ddb_sweep_ns) { /* DynamoDB TTL: delete expired items, once a second */
         sd_ddb_tick(a->ddb, cm_clock_wall_ns() / CM_NS_PER_MS, 1000);
         a->ddb_sweep_ns = now + CM_NS_PER_S;
@@ -241,6 +284,8 @@ static void app_free(struct app *a)
     sd_lambda_free(a->lambda); /* pending callbacks still reach apigw and wsapi */
     sd_apigw_free(a->apigw);
     sd_wsapi_free(a->wsapi);
+    sd_esm_free(a->esm); /* after sd_lambda_free (batch callbacks), before sd_sqs_free */
+    sd_sched_rules_free(a->rules);
     sd_sqs_free(a->sqs); /* releases deferred long polls: before the server */
     sd_server_free(a->srv);
     sd_logs_free(a->logs);
@@ -328,6 +373,13 @@ int sd_app_run(const struct sd_app_config *cfg)
         fprintf(stderr, "stackd: sqs: %s\n", err);
         goto out;
     }
+    struct sd_esm_config ec = {a.stack->region, a.stack->account_id};
+    sd_esm_new_stackd(&ec, a.sqs, a.lambda, &a.esm);
+    if (create_stack_esms(&a, cm_clock_wall_ns() / CM_NS_PER_MS) < 0) {
+        code = 2;
+        goto out;
+    }
+    a.rules = sd_sched_rules_new(a.stack, cm_clock_wall_ns() / CM_NS_PER_MS);
     sd_apigw_new(a.stack, a.lambda, &a.apigw);
     sd_apigw_set_metric_hook(a.apigw, hook_metric, &a);
     sd_wsapi_new(a.srv, a.stack, a.lambda, &a.wsapi);

@@ -4,6 +4,8 @@
  * JSON) and the receive array goes straight back to the queue side. */
 #include "sd_esm.h"
 
+#include "sd_lambda.h"
+
 #include "cm/err.h"
 #include "cm/json.h"
 #include "cm/mem.h"
@@ -150,6 +152,82 @@ static void msgs_free(struct esm_msg *v, int n)
         free(v[i].handle);
         free(v[i].record);
     }
+}
+
+/* ---------- stackd adapters (sd_sqs, sd_lambda) ---------- */
+
+static int sqs_receive(void *ctx, const char *queue, int max, int64_t now_ms,
+                       struct sd_sqs_msg **out, int *n_out)
+{
+    return sd_sqs_receive(ctx, queue, max, -1, now_ms, out, n_out);
+}
+
+static void sqs_msgs_free(void *ctx, struct sd_sqs_msg *msgs, int n)
+{
+    (void)ctx;
+    sd_sqs_msgs_free(msgs, n);
+}
+
+static int sqs_delete(void *ctx, const char *queue, const char *handle)
+{
+    return sd_sqs_delete(ctx, queue, handle);
+}
+
+static int sqs_visible(void *ctx, const char *queue, int64_t now_ms, int64_t *visible)
+{
+    struct sd_sqs_counts c;
+    int rc = sd_sqs_counts(ctx, queue, now_ms, &c);
+    *visible = rc == 0 ? c.visible : 0;
+    return rc;
+}
+
+struct lambda_call {
+    sd_esm_done_fn done;
+    void *done_ctx;
+};
+
+static void lambda_done(void *ctx, const struct sd_inv_result *res)
+{
+    struct lambda_call c = *(struct lambda_call *)ctx;
+    free(ctx);
+    enum sd_esm_inv_status st = res->status == SD_INV_OK         ? SD_ESM_INV_OK
+                                : res->status == SD_INV_SHUTDOWN ? SD_ESM_INV_SHUTDOWN
+                                                                 : SD_ESM_INV_ERROR;
+    c.done(c.done_ctx, st, res->body, res->body_len);
+}
+
+static int lambda_invoke(void *ctx, const char *function, const char *payload, size_t len,
+                         sd_esm_done_fn done, void *done_ctx)
+{
+    struct sd_fn *fn = sd_lambda_find(ctx, function, strlen(function));
+    if (!fn)
+        return CM_ENOTFOUND;
+    struct lambda_call *c = cm_xmalloc(sizeof(*c));
+    c->done = done;
+    c->done_ctx = done_ctx;
+    struct sd_invoke_opts o = {payload, len, 0, NULL, NULL, lambda_done, c};
+    int rc = sd_lambda_invoke(ctx, fn, &o);
+    if (rc < 0)
+        free(c);
+    return rc;
+}
+
+static int lambda_resolve(void *ctx, const char *name_or_arn, char *name, char *arn)
+{
+    struct sd_fn *fn = sd_lambda_find(ctx, name_or_arn, strlen(name_or_arn));
+    if (!fn)
+        return CM_ENOTFOUND;
+    cm_strlcpy(name, sd_fn_config(fn)->name, 65);
+    sd_fn_arn(ctx, fn, arn, 160);
+    return 0;
+}
+
+int sd_esm_new_stackd(const struct sd_esm_config *cfg, struct sd_sqs *sq, struct sd_lambda *l,
+                      struct sd_esm **out)
+{
+    struct sd_esm_queue_ops q = {sqs_receive, sqs_msgs_free, sqs_delete, sqs_visible, sq};
+    struct sd_esm_fn_ops f = {lambda_invoke, lambda_resolve, l};
+    return sd_esm_new(cfg, &q, &f, out);
 }
 
 /* ---------- mappings ---------- */

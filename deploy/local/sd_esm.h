@@ -110,6 +110,11 @@ struct sd_esm_stats {
 int sd_esm_new(const struct sd_esm_config *cfg, const struct sd_esm_queue_ops *q,
                const struct sd_esm_fn_ops *f, struct sd_esm **out);
 void sd_esm_free(struct sd_esm *e);
+/* sd_esm_new over stackd's own services: queues from sq, invocations through
+ * sd_lambda_invoke (free the ESM after sd_lambda_free, before sd_sqs_free). */
+struct sd_lambda;
+int sd_esm_new_stackd(const struct sd_esm_config *cfg, struct sd_sqs *sq, struct sd_lambda *l,
+                      struct sd_esm **out);
 
 /* Validates spec and adds a mapping. uuid (37 bytes) may be NULL. 0,
  * CM_EINVAL (err names the field), CM_ENOTFOUND (queue or function; err

@@ -3,11 +3,18 @@
  * cycle of 146,097 days); 1970-01-01 was a Thursday. */
 #include "sd_sched.h"
 
+#include "sd_lambda.h"
+#include "sd_stack.h"
+
+#include "cm/buf.h"
 #include "cm/err.h"
+#include "cm/json.h"
+#include "cm/mem.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MS_PER_MIN 60000LL
@@ -498,5 +505,100 @@ int64_t sd_sched_next(const struct sd_sched *s, int64_t anchor_ms, int64_t after
     }
     if (s->kind == SD_SCHED_CRON)
         return next_cron(s, after_ms);
+    return -1;
+}
+
+/* ---------- scheduled rules ---------- */
+
+struct rule {
+    const struct sd_stack_schedule *def; /* borrowed from the stack */
+    struct sd_sched expr;
+    int64_t anchor_ms, next_ms;
+    int64_t fired;
+};
+
+struct sd_sched_rules {
+    const struct sd_stack *st;
+    struct rule *v;
+    size_t n;
+};
+
+struct sd_sched_rules *sd_sched_rules_new(const struct sd_stack *st, int64_t now_ms)
+{
+    struct sd_sched_rules *r = cm_xcalloc(1, sizeof(*r));
+    char err[200];
+    r->st = st;
+    r->v = cm_xcalloc(st->n_schedules + 1, sizeof(*r->v));
+    for (size_t i = 0; i < st->n_schedules; i++) {
+        const struct sd_stack_schedule *d = &st->schedules[i];
+        struct rule *ru = &r->v[r->n];
+        if (sd_sched_parse(d->expression, strlen(d->expression), &ru->expr, err, sizeof(err),
+                           NULL) < 0)
+            continue; /* sd_stack validated it; never here */
+        ru->def = d;
+        ru->anchor_ms = now_ms;
+        ru->next_ms = d->enabled ? sd_sched_next(&ru->expr, now_ms, now_ms) : -1;
+        r->n++;
+    }
+    return r;
+}
+
+void sd_sched_rules_free(struct sd_sched_rules *r)
+{
+    if (!r)
+        return;
+    free(r->v);
+    free(r);
+}
+
+void sd_sched_event_json(const char *rule, const char *region, const char *account, int64_t time_ms,
+                         const char *id, struct cm_buf *b)
+{
+    char t[32], arn[256];
+    sd_sched_format_time(time_ms, t, sizeof(t));
+    snprintf(arn, sizeof(arn), "arn:aws:events:%s:%s:rule/%s", region, account, rule);
+    cm_buf_puts(b, "{\"version\":\"0\",\"id\":");
+    cm_json_append_string(b, id, strlen(id));
+    cm_buf_puts(b, ",\"detail-type\":\"Scheduled Event\",\"source\":\"aws.events\",\"account\":");
+    cm_json_append_string(b, account, strlen(account));
+    cm_buf_puts(b, ",\"time\":");
+    cm_json_append_string(b, t, strlen(t));
+    cm_buf_puts(b, ",\"region\":");
+    cm_json_append_string(b, region, strlen(region));
+    cm_buf_puts(b, ",\"resources\":[");
+    cm_json_append_string(b, arn, strlen(arn));
+    cm_buf_puts(b, "],\"detail\":{}}");
+}
+
+void sd_sched_rules_tick(struct sd_sched_rules *r, int64_t now_ms, sd_sched_fire_fn fire, void *ctx)
+{
+    for (size_t i = 0; r && i < r->n; i++) {
+        struct rule *ru = &r->v[i];
+        if (ru->next_ms < 0 || now_ms < ru->next_ms)
+            continue;
+        struct cm_buf b;
+        char id[37];
+        cm_buf_init(&b, 0);
+        if (ru->def->input) {
+            cm_buf_puts(&b, ru->def->input);
+        } else {
+            sd_lambda_uuid(id);
+            sd_sched_event_json(ru->def->name, r->st->region, r->st->account_id, ru->next_ms, id,
+                                &b);
+        }
+        fire(ctx, ru->def->function, b.data ? b.data : "", b.len);
+        cm_buf_deinit(&b);
+        ru->fired++;
+        /* Missed times (stackd was stopped or busy) fire once, not repeatedly. */
+        ru->next_ms = sd_sched_next(&ru->expr, ru->anchor_ms, now_ms);
+    }
+}
+
+int64_t sd_sched_rules_fired(const struct sd_sched_rules *r, const char *name)
+{
+    for (size_t i = 0; r && i < r->n; i++) {
+        if (strcmp(r->v[i].def->name, name) == 0)
+            return r->v[i].fired;
+    }
     return -1;
 }

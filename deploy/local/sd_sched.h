@@ -1,8 +1,9 @@
 /* sd_sched.h: EventBridge schedule expressions -- rate(value unit) and
  * AWS's six-field cron(minutes hours day-of-month month day-of-week year) --
- * and the next fire time in UTC. Pure: no clock, no allocation; every time
- * is passed in as epoch milliseconds. Not EventBridge Scheduler's at() or
- * time zones, and no second-level schedules (AWS has none).
+ * and the next fire time in UTC. Not EventBridge Scheduler's at() or
+ * time zones, and no second-level schedules (AWS has none). The parser and
+ * sd_sched_next are pure (no clock, no allocation: every time is passed in
+ * as epoch milliseconds); sd_sched_rules runs the stack file's rules.
  *
  * cron fields (values, then the wildcards each one accepts):
  *   minutes 0-59 (, - * /)   hours 0-23 (, - * /)
@@ -51,6 +52,32 @@ int sd_sched_parse(const char *s, size_t len, struct sd_sched *out, char *err, s
  * rule was created); a cron one at second 0 of each matching minute.
  * Returns -1 when there is none (the year field ended, or e.g. 30 February). */
 int64_t sd_sched_next(const struct sd_sched *s, int64_t anchor_ms, int64_t after_ms);
+
+/* ---- scheduled rules (the stack file's schedules:) ---- */
+
+struct sd_stack;
+struct sd_sched_rules;
+
+/* Fires one rule: invoke `function` asynchronously with payload. */
+typedef void (*sd_sched_fire_fn)(void *ctx, const char *function, const char *payload, size_t len);
+
+/* The stack's enabled schedules, anchored (rate) at now_ms. Expressions
+ * were validated by sd_stack. Free with sd_sched_rules_free. */
+struct sd_sched_rules *sd_sched_rules_new(const struct sd_stack *st, int64_t now_ms);
+void sd_sched_rules_free(struct sd_sched_rules *r);
+/* Fires every rule whose time came (once, even if several were missed) with
+ * the scheduled event -- or the rule's input -- and plans the next. */
+void sd_sched_rules_tick(struct sd_sched_rules *r, int64_t now_ms, sd_sched_fire_fn fire,
+                         void *ctx);
+/* Times fired so far by rule name (tests, diagnostics); -1 for an unknown rule. */
+int64_t sd_sched_rules_fired(const struct sd_sched_rules *r, const char *name);
+
+/* The EventBridge scheduled event: {"version":"0","id":id,"detail-type":
+ * "Scheduled Event","source":"aws.events","account":..,"time":..,"region":..,
+ * "resources":["arn:aws:events:<region>:<account>:rule/<name>"],"detail":{}}. */
+struct cm_buf;
+void sd_sched_event_json(const char *rule, const char *region, const char *account, int64_t time_ms,
+                         const char *id, struct cm_buf *out);
 
 /* Civil date helpers (proleptic Gregorian, UTC), exposed for tests. */
 int64_t sd_sched_days_from_civil(int64_t y, int m, int d);

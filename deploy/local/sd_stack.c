@@ -1,18 +1,23 @@
 /* sd_stack.c: stack file parsing (see sd_stack.h). */
 #include "sd_stack.h"
 
+#include "sd_sched.h"
+
 #include "cm/buf.h"
 #include "cm/err.h"
+#include "cm/json.h"
 #include "cm/mem.h"
 #include "cm/opt.h"
 #include "cm/yaml.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct top {
     const struct cm_ynode *stack, *functions, *http_api, *websocket_api;
+    const struct cm_ynode *event_source_mappings, *schedules;
 };
 
 static const struct cm_opt top_opts[] = {
@@ -20,6 +25,10 @@ static const struct cm_opt top_opts[] = {
     CM_OPT_NODE(struct top, functions, "functions", "Lambda functions by name."),
     CM_OPT_NODE(struct top, http_api, "http_api", "API Gateway HTTP API routes."),
     CM_OPT_NODE(struct top, websocket_api, "websocket_api", "API Gateway WebSocket API."),
+    CM_OPT_NODE(struct top, event_source_mappings, "event_source_mappings",
+                "SQS -> Lambda event source mappings (list)."),
+    CM_OPT_NODE(struct top, schedules, "schedules",
+                "EventBridge scheduled rules invoking functions (list)."),
     CM_OPT_END,
 };
 
@@ -398,6 +407,222 @@ out:
     return rc;
 }
 
+/* ---------- event_source_mappings and schedules ---------- */
+
+struct esmopt {
+    char *queue, *function;
+    int64_t batch_size, window_ns, max_concurrency;
+    int report_failures, enabled;
+};
+
+static const struct cm_opt esm_opts[] = {
+    CM_OPT_(struct esmopt, queue, "queue", CM_OPT_T_STRING, NULL, 0, 0, NULL, 1, "SQS queue name."),
+    CM_OPT_(struct esmopt, function, "function", CM_OPT_T_STRING, NULL, 0, 0, NULL, 1,
+            "Function invoked with the batches."),
+    CM_OPT_INT(struct esmopt, batch_size, "batch_size", "10", 1, 10000,
+               "Records per batch (above 10 needs batching_window >= 1s)."),
+    CM_OPT_DURATION(struct esmopt, window_ns, "batching_window", "0s", 0, 300e9,
+                    "MaximumBatchingWindowInSeconds: gather up to this long (whole seconds)."),
+    CM_OPT_INT(struct esmopt, max_concurrency, "maximum_concurrency", "0", 0, 1000,
+               "ScalingConfig.MaximumConcurrency 2..1000 (0: not set)."),
+    CM_OPT_BOOL(struct esmopt, report_failures, "report_batch_item_failures", "false",
+                "FunctionResponseTypes [ReportBatchItemFailures]."),
+    CM_OPT_BOOL(struct esmopt, enabled, "enabled", "true", "Poll the queue."),
+    CM_OPT_END,
+};
+
+static int parse_esm(const struct cm_ydoc *doc, const struct cm_ynode *n, size_t i,
+                     struct sd_stack *st, char *err, size_t err_size)
+{
+    struct esmopt eo;
+    struct cm_opt_err oe;
+    char path[64];
+    int rc;
+    memset(&eo, 0, sizeof(eo));
+    snprintf(path, sizeof(path), "event_source_mappings[%zu]", i);
+    if (n->type != CM_YNODE_MAP) {
+        rc = node_err(doc->name, n, path, "expected a map {queue, function, ...}", err, err_size);
+        goto out;
+    }
+    if ((rc = cm_opt_defaults(esm_opts, &eo, &oe)) < 0 ||
+        (rc = cm_opt_apply(esm_opts, doc, n, path, &eo, &oe)) < 0) {
+        cm_strlcpy(err, oe.msg, err_size);
+        goto out;
+    }
+    char key[96];
+    if (!sd_stack_find_fn(st, eo.function)) {
+        snprintf(key, sizeof(key), "%s.function", path);
+        rc = node_err(doc->name, cm_yaml_get(n, "function"), key,
+                      "no such function in functions:", err, err_size);
+        goto out;
+    }
+    if (eo.window_ns % 1000000000 != 0 || (eo.batch_size > 10 && eo.window_ns < 1000000000)) {
+        snprintf(key, sizeof(key), "%s.batching_window", path);
+        rc = node_err(
+            doc->name, cm_yaml_get(n, "batching_window") ? cm_yaml_get(n, "batching_window") : n,
+            key, "whole seconds 0..300, at least 1s when batch_size is above 10", err, err_size);
+        goto out;
+    }
+    if (eo.max_concurrency == 1) {
+        snprintf(key, sizeof(key), "%s.maximum_concurrency", path);
+        rc = node_err(doc->name, cm_yaml_get(n, "maximum_concurrency"), key,
+                      "must be between 2 and 1000", err, err_size);
+        goto out;
+    }
+    struct sd_stack_esm *m = &st->esms[st->n_esms++];
+    m->queue = cm_xstrdup(eo.queue);
+    m->function = cm_xstrdup(eo.function);
+    m->batch_size = eo.batch_size;
+    m->window_s = eo.window_ns / 1000000000;
+    m->max_concurrency = eo.max_concurrency;
+    m->report_failures = eo.report_failures;
+    m->enabled = eo.enabled;
+    m->line = n->line;
+    m->col = n->col;
+out:
+    cm_opt_free(esm_opts, &eo);
+    return rc;
+}
+
+static int parse_esms(const struct cm_ydoc *doc, const struct cm_ynode *n, struct sd_stack *st,
+                      char *err, size_t err_size)
+{
+    if (!n || cm_yaml_is_null(n))
+        return 0;
+    if (n->type != CM_YNODE_SEQ)
+        return node_err(doc->name, n, "event_source_mappings", "expected a list of mappings", err,
+                        err_size);
+    if (n->n > SD_STACK_MAX_ESMS)
+        return node_err(doc->name, n, "event_source_mappings", "too many mappings", err, err_size);
+    st->esms = cm_xcalloc(n->n + 1, sizeof(*st->esms));
+    for (size_t i = 0; i < n->n; i++) {
+        int rc = parse_esm(doc, n->vals[i], i, st, err, err_size);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+struct schedopt {
+    char *name, *expression, *function, *input;
+    int enabled;
+};
+
+static const struct cm_opt sched_opts[] = {
+    CM_OPT_(struct schedopt, name, "name", CM_OPT_T_STRING, NULL, 0, 0, NULL, 1,
+            "Rule name (1-64 of [A-Za-z0-9._-])."),
+    CM_OPT_(struct schedopt, expression, "expression", CM_OPT_T_STRING, NULL, 0, 0, NULL, 1,
+            "rate(5 minutes) or cron(min hour day-of-month month day-of-week year), UTC."),
+    CM_OPT_(struct schedopt, function, "function", CM_OPT_T_STRING, NULL, 0, 0, NULL, 1,
+            "Function invoked asynchronously (Event) with the scheduled event."),
+    CM_OPT_STRING(struct schedopt, input, "input", NULL,
+                  "Constant JSON passed instead of the scheduled event."),
+    CM_OPT_BOOL(struct schedopt, enabled, "enabled", "true", "Fire the rule."),
+    CM_OPT_END,
+};
+
+static int valid_rule_name(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+            return 0;
+    }
+    return n >= 1 && n <= 64;
+}
+
+/* Column of byte off in a scalar's value (plain or quoted, one line). */
+static int scalar_col(const struct cm_ynode *v, size_t off)
+{
+    return v->col + (v->quoted ? 1 : 0) + (int)off;
+}
+
+static int parse_schedule(const struct cm_ydoc *doc, const struct cm_ynode *n, size_t i,
+                          struct sd_stack *st, char *err, size_t err_size)
+{
+    struct schedopt so;
+    struct cm_opt_err oe;
+    char path[64], key[96], why[200];
+    int rc;
+    memset(&so, 0, sizeof(so));
+    snprintf(path, sizeof(path), "schedules[%zu]", i);
+    if (n->type != CM_YNODE_MAP) {
+        rc = node_err(doc->name, n, path, "expected a map {name, expression, function}", err,
+                      err_size);
+        goto out;
+    }
+    if ((rc = cm_opt_defaults(sched_opts, &so, &oe)) < 0 ||
+        (rc = cm_opt_apply(sched_opts, doc, n, path, &so, &oe)) < 0) {
+        cm_strlcpy(err, oe.msg, err_size);
+        goto out;
+    }
+    if (!valid_rule_name(so.name)) {
+        snprintf(key, sizeof(key), "%s.name", path);
+        rc = node_err(doc->name, cm_yaml_get(n, "name"), key, "1-64 of [A-Za-z0-9._-]", err,
+                      err_size);
+        goto out;
+    }
+    for (size_t k = 0; k < st->n_schedules; k++) {
+        if (strcmp(st->schedules[k].name, so.name) == 0) {
+            snprintf(key, sizeof(key), "%s.name", path);
+            rc = node_err(doc->name, cm_yaml_get(n, "name"), key, "duplicate rule name", err,
+                          err_size);
+            goto out;
+        }
+    }
+    struct sd_sched sc;
+    size_t off = 0;
+    if (sd_sched_parse(so.expression, strlen(so.expression), &sc, why, sizeof(why), &off) < 0) {
+        const struct cm_ynode *v = cm_yaml_get(n, "expression");
+        snprintf(err, err_size, "%s:%d:%d: %s.expression: %s", doc->name, v->line,
+                 scalar_col(v, off), path, why);
+        rc = CM_EINVAL;
+        goto out;
+    }
+    if (!sd_stack_find_fn(st, so.function)) {
+        snprintf(key, sizeof(key), "%s.function", path);
+        rc = node_err(doc->name, cm_yaml_get(n, "function"), key,
+                      "no such function in functions:", err, err_size);
+        goto out;
+    }
+    if (so.input) {
+        cJSON *j = cm_json_parse(so.input, strlen(so.input));
+        cJSON_Delete(j);
+        if (!j) {
+            snprintf(key, sizeof(key), "%s.input", path);
+            rc = node_err(doc->name, cm_yaml_get(n, "input"), key, "not valid JSON", err, err_size);
+            goto out;
+        }
+    }
+    struct sd_stack_schedule *s = &st->schedules[st->n_schedules++];
+    s->name = cm_xstrdup(so.name);
+    s->expression = cm_xstrdup(so.expression);
+    s->function = cm_xstrdup(so.function);
+    s->input = so.input ? cm_xstrdup(so.input) : NULL;
+    s->enabled = so.enabled;
+out:
+    cm_opt_free(sched_opts, &so);
+    return rc;
+}
+
+static int parse_schedules(const struct cm_ydoc *doc, const struct cm_ynode *n, struct sd_stack *st,
+                           char *err, size_t err_size)
+{
+    if (!n || cm_yaml_is_null(n))
+        return 0;
+    if (n->type != CM_YNODE_SEQ)
+        return node_err(doc->name, n, "schedules", "expected a list of rules", err, err_size);
+    if (n->n > SD_STACK_MAX_SCHEDULES)
+        return node_err(doc->name, n, "schedules", "too many rules", err, err_size);
+    st->schedules = cm_xcalloc(n->n + 1, sizeof(*st->schedules));
+    for (size_t i = 0; i < n->n; i++) {
+        int rc = parse_schedule(doc, n->vals[i], i, st, err, err_size);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_stack *st,
                      char *err, size_t err_size)
 {
@@ -431,7 +656,11 @@ static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_
         goto out;
     if ((rc = parse_http_api(doc, t.http_api, st, err, err_size)) < 0)
         goto out;
-    rc = parse_websocket_api(doc, t.websocket_api, st, err, err_size);
+    if ((rc = parse_websocket_api(doc, t.websocket_api, st, err, err_size)) < 0)
+        goto out;
+    if ((rc = parse_esms(doc, t.event_source_mappings, st, err, err_size)) < 0)
+        goto out;
+    rc = parse_schedules(doc, t.schedules, st, err, err_size);
 out:
     cm_opt_free(glob_opts, &g);
     return rc;
@@ -517,6 +746,18 @@ void sd_stack_free(struct sd_stack *st)
     free(st->ws.api_id);
     free(st->ws.stage);
     free(st->ws.route_selection);
+    for (size_t i = 0; i < st->n_esms; i++) {
+        free(st->esms[i].queue);
+        free(st->esms[i].function);
+    }
+    free(st->esms);
+    for (size_t i = 0; i < st->n_schedules; i++) {
+        free(st->schedules[i].name);
+        free(st->schedules[i].expression);
+        free(st->schedules[i].function);
+        free(st->schedules[i].input);
+    }
+    free(st->schedules);
     free(st->fns);
     free(st->routes);
     free(st->region);

@@ -13,6 +13,10 @@
  *                   max_connection_duration,
  *                   routes: {"$connect": <fn>, "$disconnect": <fn>, "$default": <fn>, "subscribe":
  * <fn>}}
+ *   event_source_mappings: [{queue, function, batch_size, batching_window,
+ *                            maximum_concurrency, report_batch_item_failures, enabled}]
+ *   schedules:    [{name, expression: "rate(5 minutes)" | "cron(0 12 * * ? *)", function,
+ *                   enabled, input: '{"k":1}'}]
  *
  * bootstrap may use ${VAR} / ${VAR:-default}; a relative result is relative to
  * the stack file's directory. */
@@ -56,6 +60,32 @@ struct sd_stack_ws {
     struct sd_stack_route *routes; /* route_key "$connect", "$default", "subscribe", ... */
 };
 
+#define SD_STACK_MAX_ESMS      100
+#define SD_STACK_MAX_SCHEDULES 300
+
+/* event_source_mappings: [{queue, function, batch_size, batching_window,
+ * maximum_concurrency, report_batch_item_failures, enabled}] (SQS -> Lambda). */
+struct sd_stack_esm {
+    char *queue;             /* queue name (must exist when stackd starts) */
+    char *function;          /* a function of this stack */
+    int64_t batch_size;      /* 1..10000, default 10; above 10 needs batching_window >= 1 s */
+    int64_t window_s;        /* batching_window 0..300 s */
+    int64_t max_concurrency; /* 2..1000, 0: not set */
+    int report_failures;     /* report_batch_item_failures */
+    int enabled;
+    int line, col; /* of the entry, for errors found at startup */
+};
+
+/* schedules: [{name, expression, function, enabled, input}] (EventBridge rules
+ * invoking a function asynchronously). */
+struct sd_stack_schedule {
+    char *name;       /* rule name (ARN .../rule/NAME) */
+    char *expression; /* rate(...) or cron(...), validated with sd_sched_parse */
+    char *function;
+    char *input; /* constant JSON passed instead of the scheduled event, or NULL */
+    int enabled;
+};
+
 struct sd_stack {
     char *region;
     char *account_id;
@@ -68,6 +98,10 @@ struct sd_stack {
     struct sd_stack_route *routes;
     int64_t integration_timeout_ns; /* HTTP API integration timeout */
     struct sd_stack_ws ws;
+    size_t n_esms;
+    struct sd_stack_esm *esms;
+    size_t n_schedules;
+    struct sd_stack_schedule *schedules;
 };
 
 /* Loads and validates path. On failure returns a cm_err and writes one line
