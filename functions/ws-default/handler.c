@@ -3,8 +3,9 @@
  * "customerName":"<name>"} stores the subscription in CONNECTIONS_TABLE
  * (pk "order#<id>" / "customer#<name>", sk "conn#<connectionId>") and
  * replies {"type":"subscribed",...} to the caller through @connections; any
- * other frame gets {"type":"error","message":...}. The same reply is also
- * the route response body (used when the route is two-way).
+ * other frame gets {"type":"error","message":...}. The route response has
+ * no body: the reply goes only through @connections, so a gateway that
+ * treats the route as two-way (stackd does) does not deliver it twice.
  * Environment: CONNECTIONS_TABLE (required); the @connections endpoint from
  * WS_MANAGEMENT_ENDPOINT, AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI, or
  * https://<domainName>/<stage> of the event. */
@@ -103,7 +104,8 @@ static int handle(const struct rt_invocation *inv, struct app *app,
     rt_metrics_add(inv->metrics, error ? "MessagesRejected" : "Subscriptions", RT_UNIT_COUNT, 1);
     if (ws->connection_id[0])
         reply(app, ws, &b);
-    int rc = rt_apigw_respond_json(inv, 200, b.data, out);
+    struct rt_apigw_response resp = {.status_code = 200};
+    int rc = rt_apigw_response_write(inv, &resp, out);
     cm_buf_deinit(&b);
     cJSON_Delete(msg);
     return rc;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Integration tests of the order-system functions against a real stackd.
 
-Usage: orders_it.py CASE  (create_get | idempotency | validation | process | deadline)
+Usage: orders_it.py CASE  (create_get | idempotency | validation | process | websocket | deadline)
 
 `deadline` and `validation` need no DynamoDB or SQS: get-order talks to a socket
 that never answers, and 400s are decided before any AWS call.
@@ -20,6 +20,7 @@ port. All traffic stays on 127.0.0.1, and every wait is bounded.
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -28,8 +29,10 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../stackd_lambda"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../stackd_ws"))
 import stackd_fixture  # noqa: E402
-from stackd_fixture import Stackd  # noqa: E402
+from stackd_fixture import Stackd, wait_until  # noqa: E402
+from ws_it import WS  # noqa: E402  (a minimal RFC 6455 client)
 
 BIN = stackd_fixture.BINARY_DIR
 AWS = "/usr/bin/aws"
@@ -51,11 +54,31 @@ functions:
   process-orders:
     bootstrap: {bin}/functions/process-orders/bootstrap
     timeout: 10s
-    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders, ORDER_MAX_TOTAL: "5000"}}
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders, ORDER_MAX_TOTAL: "5000",
+                  CONNECTIONS_TABLE: connections}}
+  ws-connect:
+    bootstrap: {bin}/functions/ws-connect/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", CONNECTIONS_TABLE: connections}}
+  ws-disconnect:
+    bootstrap: {bin}/functions/ws-disconnect/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", CONNECTIONS_TABLE: connections}}
+  ws-default:
+    bootstrap: {bin}/functions/ws-default/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", CONNECTIONS_TABLE: connections}}
 http_api:
   routes:
     "POST /orders": create-order
     "GET /orders/{{id}}": get-order
+websocket_api:
+  stage: prod
+  routes:
+    $connect: ws-connect
+    $disconnect: ws-disconnect
+    $default: ws-default
+    subscribe: ws-default
 """
 
 failures = []
@@ -114,6 +137,10 @@ class OrdersStack(Stackd):
         self.aws("dynamodb", "create-table", "--table-name", "idempotency",
                  "--attribute-definitions", "AttributeName=id,AttributeType=S",
                  "--key-schema", "AttributeName=id,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")
+        self.aws("dynamodb", "create-table", "--table-name", "connections",
+                 "--attribute-definitions", "AttributeName=pk,AttributeType=S", "AttributeName=sk,AttributeType=S",
+                 "--key-schema", "AttributeName=pk,KeyType=HASH", "AttributeName=sk,KeyType=RANGE",
+                 "--billing-mode", "PAY_PER_REQUEST")
         url = self.aws("sqs", "create-queue", "--queue-name", QUEUE)["QueueUrl"]
         if url != self.queue_url:
             raise AssertionError("stackd's queue URL %s differs from the one the functions were "
@@ -294,6 +321,65 @@ def case_process(st):
     check([f["itemIdentifier"] for f in resp.get("batchItemFailures", [])] == ["m-unknown"], "unknown order: %s" % resp)
 
 
+def recv_json(ws, timeout=15):
+    """The next text message as JSON (control frames skipped)."""
+    ws.sock.settimeout(timeout)
+    for _ in range(20):
+        op, data = ws.recv_message()
+        if op == 1:
+            return json.loads(data)
+    raise AssertionError("no text message")
+
+
+def conn_items(st, conn_id):
+    """Items of the connections table that mention conn_id (a Scan)."""
+    r = st.aws("dynamodb", "scan", "--table-name", "connections", "--consistent-read")
+    return [i for i in r.get("Items", []) if i.get("connectionId", {}).get("S") == conn_id]
+
+
+def case_websocket(st):
+    """ws-connect (?customer=), ws-default subscribe + errors, process-orders
+    pushing OrderUpdated to order and customer subscribers with the record's
+    correlation id, a 410 Gone dropping a stale subscription, and
+    ws-disconnect removing a connection's items."""
+    ann = WS(st.port, "/prod?customer=Ann")
+    bob = WS(st.port, "/prod")
+    check(ann.status == 101 and bob.status == 101, "handshakes %d %d" % (ann.status, bob.status))
+    _, _, o_bob = post_order(st, {"customerName": "Bob", "items": [{"sku": "B", "qty": 1, "price": 2}]})
+    _, _, o_ann = post_order(st, {"customerName": "Ann", "items": [{"sku": "A", "qty": 1, "price": 3}]})
+    bob.send_text(json.dumps({"action": "subscribe", "orderId": o_bob["id"]}))
+    check(recv_json(bob) == {"type": "subscribed", "orderId": o_bob["id"]}, "subscribed reply")
+    bob.send_text(json.dumps({"action": "dance"}))
+    m = recv_json(bob)
+    check(m == {"type": "error", "message": "unknown action; expected subscribe"}, "unknown action: %s" % m)
+    bob.send_text("not json")
+    m = recv_json(bob)
+    check(m == {"type": "error", "message": "message is not a JSON object"}, "not json: %s" % m)
+    # A stale subscriber: its connection does not exist, so the push gets 410 and drops it.
+    st.aws("dynamodb", "put-item", "--table-name", "connections", "--item",
+           json.dumps({"pk": {"S": "customer#Ann"}, "sk": {"S": "conn#gone-1"}, "connectionId": {"S": "gone-1"}}))
+    created = lambda o, name: json.dumps({"type": "OrderCreated", "orderId": o["id"], "customerName": name})
+    _, resp = invoke(st, "process-orders", sqs_event([("m-ann", created(o_ann, "Ann")), ("m-bob", created(o_bob, "Bob"))]))
+    check(resp.get("batchItemFailures") == [], "process: %s" % resp)
+    m = recv_json(ann)
+    check(m == {"type": "OrderUpdated", "orderId": o_ann["id"], "status": "CONFIRMED",
+                "correlationId": "corr-m-ann", "customerName": "Ann"}, "Ann's push: %s" % m)
+    m = recv_json(bob)
+    check(m == {"type": "OrderUpdated", "orderId": o_bob["id"], "status": "CONFIRMED",
+                "correlationId": "corr-m-bob", "customerName": "Bob"}, "Bob's push: %s" % m)
+    check(conn_items(st, "gone-1") == [], "stale subscription dropped after 410")
+    # Bob leaves: $disconnect deletes his connection, subscription and reverse entry.
+    bob_items = [i for i in st.aws("dynamodb", "scan", "--table-name", "connections")["Items"]
+                 if i["pk"]["S"] == "order#" + o_bob["id"]]
+    check(len(bob_items) == 1, "Bob's subscription stored: %s" % bob_items)
+    bob_conn = bob_items[0]["connectionId"]["S"] if bob_items else ""
+    check(len(conn_items(st, bob_conn)) == 3, "meta + subscription + reverse for Bob")
+    bob.send_frame(8, struct.pack("!H", 1000))
+    bob.close()
+    check(wait_until(lambda: conn_items(st, bob_conn) == [], 20, 0.5), "Bob's items deleted on $disconnect")
+    ann.close()
+
+
 DEADLINE_STACK = """
 functions:
   get-order:
@@ -350,7 +436,7 @@ def case_deadline():
 
 
 CASES = {"create_get": case_create_get, "idempotency": case_idempotency,
-         "validation": case_validation, "process": case_process}
+         "validation": case_validation, "process": case_process, "websocket": case_websocket}
 
 
 def main():
