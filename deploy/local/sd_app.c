@@ -338,6 +338,16 @@ int sd_app_run(const struct sd_app_config *cfg)
         fprintf(stderr, "stackd: dynamodb: %s\n", err);
         goto out;
     }
+    for (size_t i = 0; i < a.stack->n_tables; i++) {
+        const struct sd_stack_table *t = &a.stack->tables[i];
+        if (sd_ddb_declare_table(a.ddb, t->name, t->hash_key, t->hash_type, t->range_key,
+                                 t->range_type, t->ttl_attr, cm_clock_wall_ns() / CM_NS_PER_MS, err,
+                                 sizeof(err)) < 0) {
+            fprintf(stderr, "stackd: %s: tables.%s: %s\n", cfg->stack_path, t->name, err);
+            code = 2;
+            goto out;
+        }
+    }
     struct sd_server_opts so = {max_connections(), 10 * CM_NS_PER_MS, 0};
     int rc = sd_server_new(&so, on_signal, &a, &a.srv);
     if (rc < 0) {

@@ -17,7 +17,7 @@
 
 struct top {
     const struct cm_ynode *stack, *functions, *http_api, *websocket_api;
-    const struct cm_ynode *event_source_mappings, *schedules;
+    const struct cm_ynode *event_source_mappings, *schedules, *tables;
 };
 
 static const struct cm_opt top_opts[] = {
@@ -29,6 +29,7 @@ static const struct cm_opt top_opts[] = {
                 "SQS -> Lambda event source mappings (list)."),
     CM_OPT_NODE(struct top, schedules, "schedules",
                 "EventBridge scheduled rules invoking functions (list)."),
+    CM_OPT_NODE(struct top, tables, "tables", "DynamoDB tables by name."),
     CM_OPT_END,
 };
 
@@ -623,6 +624,74 @@ static int parse_schedules(const struct cm_ydoc *doc, const struct cm_ynode *n, 
     return 0;
 }
 
+struct tblopt {
+    char *hash_key, *range_key, *ttl;
+    int hash_type, range_type;
+};
+
+static const struct cm_opt table_opts[] = {
+    CM_OPT_(struct tblopt, hash_key, "hash_key", CM_OPT_T_STRING, NULL, 0, 0, NULL, 1,
+            "Partition key attribute name."),
+    CM_OPT_ENUM(struct tblopt, hash_type, "hash_type", "S", "S|N|B", "Partition key type."),
+    CM_OPT_STRING(struct tblopt, range_key, "range_key", NULL,
+                  "Sort key attribute name (optional)."),
+    CM_OPT_ENUM(struct tblopt, range_type, "range_type", "S", "S|N|B", "Sort key type."),
+    CM_OPT_STRING(struct tblopt, ttl, "ttl_attribute", NULL,
+                  "TTL attribute (epoch seconds); off when unset."),
+    CM_OPT_END,
+};
+
+/* DynamoDB table names: 3-255 of [A-Za-z0-9_.-]. */
+static int valid_table_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3 || n > 255)
+        return 0;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static int parse_tables(const struct cm_ydoc *doc, const struct cm_ynode *n, struct sd_stack *st,
+                        char *err, size_t err_size)
+{
+    static const char *const types[] = {"S", "N", "B"};
+    if (!n || cm_yaml_is_null(n))
+        return 0;
+    if (n->type != CM_YNODE_MAP)
+        return node_err(doc->name, n, "tables", "expected a map of name: {hash_key, ...}", err,
+                        err_size);
+    st->tables = cm_xcalloc(n->n + 1, sizeof(*st->tables));
+    for (size_t i = 0; i < n->n; i++) {
+        struct tblopt to;
+        struct cm_opt_err oe;
+        char path[300];
+        int rc = 0;
+        memset(&to, 0, sizeof(to));
+        snprintf(path, sizeof(path), "tables.%s", n->keys[i]->str);
+        if (!valid_table_name(n->keys[i]->str))
+            return node_err(doc->name, n->keys[i], path, "table names are 3-255 of [A-Za-z0-9_.-]",
+                            err, err_size);
+        if (cm_opt_defaults(table_opts, &to, &oe) < 0 ||
+            cm_opt_apply(table_opts, doc, n->vals[i], path, &to, &oe) < 0) {
+            cm_strlcpy(err, oe.msg, err_size);
+            rc = CM_EINVAL;
+        } else {
+            struct sd_stack_table *t = &st->tables[st->n_tables++];
+            t->name = cm_xstrdup(n->keys[i]->str);
+            t->hash_key = cm_xstrdup(to.hash_key);
+            t->hash_type = cm_xstrdup(types[to.hash_type]);
+            if (to.range_key && to.range_key[0]) {
+                t->range_key = cm_xstrdup(to.range_key);
+                t->range_type = cm_xstrdup(types[to.range_type]);
+            }
+            t->ttl_attr = to.ttl && to.ttl[0] ? cm_xstrdup(to.ttl) : NULL;
+        }
+        cm_opt_free(table_opts, &to);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_stack *st,
                      char *err, size_t err_size)
 {
@@ -660,7 +729,9 @@ static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_
         goto out;
     if ((rc = parse_esms(doc, t.event_source_mappings, st, err, err_size)) < 0)
         goto out;
-    rc = parse_schedules(doc, t.schedules, st, err, err_size);
+    if ((rc = parse_schedules(doc, t.schedules, st, err, err_size)) < 0)
+        goto out;
+    rc = parse_tables(doc, t.tables, st, err, err_size);
 out:
     cm_opt_free(glob_opts, &g);
     return rc;
@@ -758,6 +829,16 @@ void sd_stack_free(struct sd_stack *st)
         free(st->schedules[i].input);
     }
     free(st->schedules);
+    for (size_t i = 0; i < st->n_tables; i++) {
+        struct sd_stack_table *t = &st->tables[i];
+        free(t->name);
+        free(t->hash_key);
+        free(t->hash_type);
+        free(t->range_key);
+        free(t->range_type);
+        free(t->ttl_attr);
+    }
+    free(st->tables);
     free(st->fns);
     free(st->routes);
     free(st->region);

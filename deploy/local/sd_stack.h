@@ -17,6 +17,8 @@
  *                            maximum_concurrency, report_batch_item_failures, enabled}]
  *   schedules:    [{name, expression: "rate(5 minutes)" | "cron(0 12 * * ? *)", function,
  *                   enabled, input: '{"k":1}'}]
+ *   tables:       {<name>: {hash_key, hash_type: S|N|B, range_key, range_type, ttl_attribute}}
+ *                 (DynamoDB tables created at start when missing)
  *
  * bootstrap may use ${VAR} / ${VAR:-default}; a relative result is relative to
  * the stack file's directory. */
@@ -86,6 +88,13 @@ struct sd_stack_schedule {
     int enabled;
 };
 
+struct sd_stack_table {
+    char *name;
+    char *hash_key, *hash_type;   /* type "S", "N" or "B" */
+    char *range_key, *range_type; /* NULL for a hash-only table */
+    char *ttl_attr;               /* NULL: TTL off */
+};
+
 struct sd_stack {
     char *region;
     char *account_id;
@@ -102,6 +111,8 @@ struct sd_stack {
     struct sd_stack_esm *esms;
     size_t n_schedules;
     struct sd_stack_schedule *schedules;
+    size_t n_tables;
+    struct sd_stack_table *tables;
 };
 
 /* Loads and validates path. On failure returns a cm_err and writes one line
