@@ -328,8 +328,8 @@ def case_idle(sd):
 
 
 def case_max_duration(sd):
+    t0 = time.time()  # before the handshake: $connect itself takes a while (cold start)
     ws, _, cid = connect_and_id(sd, "/prod")
-    t0 = time.time()
     ws.sock.settimeout(0.3)
     code = None
     while time.time() - t0 < 15 and code is None:
@@ -346,7 +346,7 @@ def case_max_duration(sd):
             break
     took = time.time() - t0
     check(code == 1001, "max duration close code %r" % code)
-    check(1.5 < took < 12, "closed after %.1f s (max 2 s)" % took)
+    check(1.9 < took < 15, "closed %.1f s after the handshake started (max 2 s)" % took)
     ws.close()
 
 
