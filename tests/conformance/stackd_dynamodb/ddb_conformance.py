@@ -29,6 +29,13 @@ STACK = """
 stack:
   region: us-east-1
   account_id: "000000000000"
+tables:
+  declared:
+    hash_key: id
+    hash_type: S
+    range_key: at
+    range_type: N
+    ttl_attribute: expires
 """
 
 ENV = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret",
@@ -71,7 +78,12 @@ def run_awscli(sd):
     check(r.returncode != 0 and "ResourceInUseException" in r.stderr, "duplicate table: %r" % r.stderr)
     d = aws(sd, "describe-table", "--table-name", "orders")["Table"]
     check([k["KeyType"] for k in d["KeySchema"]] == ["HASH", "RANGE"], "describe-table: %r" % d)
-    check(aws(sd, "list-tables")["TableNames"] == ["orders"], "list-tables")
+    check(aws(sd, "list-tables")["TableNames"] == ["declared", "orders"], "list-tables")
+    d = aws(sd, "describe-table", "--table-name", "declared")["Table"]
+    check(d["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]
+          and d["AttributeDefinitions"][1] == {"AttributeName": "at", "AttributeType": "N"}, "declared table: %r" % d)
+    d = aws(sd, "describe-time-to-live", "--table-name", "declared")["TimeToLiveDescription"]
+    check(d == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}, "declared ttl: %r" % d)
     item = {"pk": {"S": "u1"}, "sk": {"N": "1.50"}, "m": {"M": {"a": {"L": [{"N": "1"}, {"S": "x"}]}}},
             "b": {"B": "AAEC"}, "ok": {"BOOL": True}, "nul": {"NULL": True}, "ss": {"SS": ["a", "b"]}}
     aws(sd, "put-item", "--table-name", "orders", "--item", j(item), "--condition-expression",
@@ -248,7 +260,7 @@ def run_boto3(sd):
         time.sleep(0.5)
     check(c.describe_table(TableName="events")["Table"]["ItemCount"] == 12 + 25, "TTL sweep deleted the item")
     c.delete_table(TableName="events")
-    check(c.list_tables()["TableNames"] == [], "list after delete")
+    check(c.list_tables()["TableNames"] == ["declared"], "list after delete")
 
 
 def run_newer(sd):

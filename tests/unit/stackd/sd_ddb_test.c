@@ -5,6 +5,7 @@
  * a file-backed store across reopen. */
 #include "harness.h"
 #include "sd_ddb.h"
+#include "sd_stack.h"
 
 #include "cm/buf.h"
 
@@ -521,6 +522,39 @@ static void test_durable(void)
     rmdir(dir);
 }
 
+static void test_stack_tables(void)
+{
+    static const char ok_yaml[] = "tables:\n"
+                                  "  orders:\n"
+                                  "    hash_key: pk\n"
+                                  "    range_key: sk\n"
+                                  "    range_type: N\n"
+                                  "    ttl_attribute: expires\n"
+                                  "  kv_store: {hash_key: id, hash_type: B}\n";
+    struct sd_stack *st = NULL;
+    char e[512];
+    CHECK_INT(sd_stack_parse(ok_yaml, sizeof(ok_yaml) - 1, "t.yaml", ".", &st, e, sizeof(e)), 0);
+    if (!st)
+        return;
+    CHECK_INT(st->n_tables, 2);
+    CHECK_STR(st->tables[0].name, "orders");
+    CHECK_STR(st->tables[0].hash_type, "S");
+    CHECK_STR(st->tables[0].range_type, "N");
+    CHECK_STR(st->tables[0].ttl_attr, "expires");
+    CHECK_STR(st->tables[1].hash_type, "B");
+    CHECK(st->tables[1].range_key == NULL && st->tables[1].ttl_attr == NULL);
+    sd_stack_free(st);
+    static const char bad_type[] = "tables:\n  orders:\n    hash_key: pk\n    hash_type: X\n";
+    CHECK(sd_stack_parse(bad_type, sizeof(bad_type) - 1, "t.yaml", ".", &st, e, sizeof(e)) < 0);
+    CHECK_MSG(strstr(e, "t.yaml:4:") && strstr(e, "tables.orders.hash_type"), "%s", e);
+    static const char no_hash[] = "tables:\n  orders: {range_key: sk}\n";
+    CHECK(sd_stack_parse(no_hash, sizeof(no_hash) - 1, "t.yaml", ".", &st, e, sizeof(e)) < 0);
+    CHECK_MSG(strstr(e, "hash_key") != NULL, "%s", e);
+    static const char bad_name[] = "tables:\n  ab: {hash_key: pk}\n";
+    CHECK(sd_stack_parse(bad_name, sizeof(bad_name) - 1, "t.yaml", ".", &st, e, sizeof(e)) < 0);
+    CHECK_MSG(strstr(e, "t.yaml:2:3: tables.ab") != NULL, "%s", e);
+}
+
 int main(void)
 {
     char e[256];
@@ -535,6 +569,7 @@ int main(void)
     test_ttl();
     test_handle();
     test_durable();
+    test_stack_tables();
     sd_ddb_free(db);
     return TEST_REPORT();
 }
