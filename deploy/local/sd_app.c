@@ -149,6 +149,28 @@ static void fire_rule(void *ctx, const char *function, const char *payload, size
 }
 
 /* The stack file's mappings; their queues must exist by now. */
+/* queues: from the stack file, created or updated at start; dead-letter
+ * queues first (pass 0 without redrive), so every target exists. */
+static int create_stack_queues(struct app *a, int64_t now_ms)
+{
+    char err[512];
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < a->stack->n_queues; i++) {
+            const struct sd_stack_queue *q = &a->stack->queues[i];
+            struct sd_sqs_queue_opts o = {
+                q->visibility_timeout_s, q->retention_s,       q->delay_s,
+                q->receive_wait_s,       q->max_message_bytes, pass ? q->dlq : NULL,
+                q->max_receive_count};
+            if ((pass == 0 || q->dlq) &&
+                sd_sqs_ensure_queue(a->sqs, q->name, &o, now_ms, err, sizeof(err)) < 0) {
+                fprintf(stderr, "stackd: %s: %s\n", a->cfg->stack_path, err);
+                return CM_EINVAL;
+            }
+        }
+    }
+    return 0;
+}
+
 static int create_stack_esms(struct app *a, int64_t now_ms)
 {
     char err[512];
@@ -381,6 +403,10 @@ int sd_app_run(const struct sd_app_config *cfg)
     struct sd_sqs_io qio = {sqs_reply, sqs_alive, &a};
     if (sd_sqs_new(&qc, &qio, &a.sqs, err, sizeof(err)) < 0) {
         fprintf(stderr, "stackd: sqs: %s\n", err);
+        goto out;
+    }
+    if (create_stack_queues(&a, cm_clock_wall_ns() / CM_NS_PER_MS) < 0) {
+        code = 2;
         goto out;
     }
     struct sd_esm_config ec = {a.stack->region, a.stack->account_id};

@@ -17,7 +17,7 @@
 
 struct top {
     const struct cm_ynode *stack, *functions, *http_api, *websocket_api;
-    const struct cm_ynode *event_source_mappings, *schedules, *tables;
+    const struct cm_ynode *event_source_mappings, *schedules, *tables, *queues;
 };
 
 static const struct cm_opt top_opts[] = {
@@ -30,6 +30,7 @@ static const struct cm_opt top_opts[] = {
     CM_OPT_NODE(struct top, schedules, "schedules",
                 "EventBridge scheduled rules invoking functions (list)."),
     CM_OPT_NODE(struct top, tables, "tables", "DynamoDB tables by name."),
+    CM_OPT_NODE(struct top, queues, "queues", "SQS standard queues by name."),
     CM_OPT_END,
 };
 
@@ -692,6 +693,121 @@ static int parse_tables(const struct cm_ydoc *doc, const struct cm_ynode *n, str
     return 0;
 }
 
+/* ---------- queues ---------- */
+
+struct qopt {
+    int64_t vis_ns, ret_ns, delay_ns, wait_ns;
+    uint64_t max_bytes;
+    const struct cm_ynode *redrive;
+};
+
+static const struct cm_opt queue_opts[] = {
+    CM_OPT_DURATION(struct qopt, vis_ns, "visibility_timeout", "30s", 0, 43200e9,
+                    "VisibilityTimeout (whole seconds, up to 12h)."),
+    CM_OPT_DURATION(struct qopt, ret_ns, "message_retention", "4d", 60e9, 1209600e9,
+                    "MessageRetentionPeriod (1m..14d)."),
+    CM_OPT_DURATION(struct qopt, delay_ns, "delay", "0s", 0, 900e9, "DelaySeconds (up to 15m)."),
+    CM_OPT_DURATION(struct qopt, wait_ns, "receive_wait", "0s", 0, 20e9,
+                    "ReceiveMessageWaitTimeSeconds: default long poll (up to 20s)."),
+    CM_OPT_SIZE(struct qopt, max_bytes, "max_message_size", "1048576", 1024, 1048576,
+                "MaximumMessageSize in bytes (1KiB..1MiB)."),
+    CM_OPT_NODE(struct qopt, redrive, "redrive_policy",
+                "{dead_letter_queue: <queue here>, max_receive_count: 1..1000}."),
+    CM_OPT_END,
+};
+
+struct rdopt {
+    char *dlq;
+    int64_t max_receive;
+};
+
+static const struct cm_opt redrive_opts[] = {
+    CM_OPT_(struct rdopt, dlq, "dead_letter_queue", CM_OPT_T_STRING, NULL, 0, 0, NULL, 1,
+            "Queue that receives messages received max_receive_count times."),
+    CM_OPT_(struct rdopt, max_receive, "max_receive_count", CM_OPT_T_INT, NULL, 1, 1000, NULL, 1,
+            "Receives before a message moves to the dead-letter queue."),
+    CM_OPT_END,
+};
+
+static int valid_queue_name(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 80 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+static int parse_queue(const struct cm_ydoc *doc, const struct cm_ynode *map, size_t i,
+                       struct sd_stack *st, char *err, size_t err_size)
+{
+    const struct cm_ynode *k = map->keys[i], *v = map->vals[i];
+    struct qopt qo;
+    struct rdopt ro;
+    struct cm_opt_err oe;
+    char path[300], rpath[340];
+    int rc = 0;
+    memset(&qo, 0, sizeof(qo));
+    memset(&ro, 0, sizeof(ro));
+    snprintf(path, sizeof(path), "queues.%s", k->str);
+    if (!valid_queue_name(k->str))
+        return node_err(doc->name, k, path,
+                        "queue names are 1-80 of [A-Za-z0-9_-] (FIFO queues are not emulated)", err,
+                        err_size);
+    if (cm_opt_defaults(queue_opts, &qo, &oe) < 0 ||
+        (!cm_yaml_is_null(v) && cm_opt_apply(queue_opts, doc, v, path, &qo, &oe) < 0)) {
+        cm_strlcpy(err, oe.msg, err_size);
+        return CM_EINVAL;
+    }
+    const int64_t durs[] = {qo.vis_ns, qo.ret_ns, qo.delay_ns, qo.wait_ns};
+    for (int d = 0; d < 4; d++) {
+        if (durs[d] % 1000000000 == 0)
+            continue;
+        snprintf(rpath, sizeof(rpath), "%s.%s", path, queue_opts[d].key);
+        return node_err(doc->name, cm_yaml_get(v, queue_opts[d].key), rpath,
+                        "SQS takes whole seconds", err, err_size);
+    }
+    snprintf(rpath, sizeof(rpath), "%s.redrive_policy", path);
+    if (qo.redrive && !cm_yaml_is_null(qo.redrive)) {
+        if (cm_opt_defaults(redrive_opts, &ro, &oe) < 0 ||
+            cm_opt_apply(redrive_opts, doc, qo.redrive, rpath, &ro, &oe) < 0) {
+            cm_strlcpy(err, oe.msg, err_size);
+            rc = CM_EINVAL;
+        } else if (strcmp(ro.dlq, k->str) == 0 || !cm_yaml_get(map, ro.dlq)) {
+            rc = node_err(doc->name, cm_yaml_get(qo.redrive, "dead_letter_queue"), rpath,
+                          "dead_letter_queue must be another queue of this stack", err, err_size);
+        }
+    }
+    if (rc == 0) {
+        struct sd_stack_queue *q = &st->queues[st->n_queues++];
+        q->name = cm_xstrdup(k->str);
+        q->visibility_timeout_s = qo.vis_ns / 1000000000;
+        q->retention_s = qo.ret_ns / 1000000000;
+        q->delay_s = qo.delay_ns / 1000000000;
+        q->receive_wait_s = qo.wait_ns / 1000000000;
+        q->max_message_bytes = (int64_t)qo.max_bytes;
+        q->dlq = ro.dlq ? cm_xstrdup(ro.dlq) : NULL;
+        q->max_receive_count = ro.max_receive;
+    }
+    cm_opt_free(redrive_opts, &ro);
+    return rc;
+}
+
+static int parse_queues(const struct cm_ydoc *doc, const struct cm_ynode *n, struct sd_stack *st,
+                        char *err, size_t err_size)
+{
+    if (!n || cm_yaml_is_null(n))
+        return 0;
+    if (n->type != CM_YNODE_MAP)
+        return node_err(doc->name, n, "queues", "expected a map of name: {visibility_timeout, ...}",
+                        err, err_size);
+    st->queues = cm_xcalloc(n->n + 1, sizeof(*st->queues));
+    for (size_t i = 0; i < n->n; i++) {
+        int rc = parse_queue(doc, n, i, st, err, err_size);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_stack *st,
                      char *err, size_t err_size)
 {
@@ -731,7 +847,9 @@ static int parse_doc(const struct cm_ydoc *doc, const char *base_dir, struct sd_
         goto out;
     if ((rc = parse_schedules(doc, t.schedules, st, err, err_size)) < 0)
         goto out;
-    rc = parse_tables(doc, t.tables, st, err, err_size);
+    if ((rc = parse_tables(doc, t.tables, st, err, err_size)) < 0)
+        goto out;
+    rc = parse_queues(doc, t.queues, st, err, err_size);
 out:
     cm_opt_free(glob_opts, &g);
     return rc;
@@ -839,6 +957,11 @@ void sd_stack_free(struct sd_stack *st)
         free(t->ttl_attr);
     }
     free(st->tables);
+    for (size_t i = 0; i < st->n_queues; i++) {
+        free(st->queues[i].name);
+        free(st->queues[i].dlq);
+    }
+    free(st->queues);
     free(st->fns);
     free(st->routes);
     free(st->region);

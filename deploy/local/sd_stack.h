@@ -19,6 +19,10 @@
  *                   enabled, input: '{"k":1}'}]
  *   tables:       {<name>: {hash_key, hash_type: S|N|B, range_key, range_type, ttl_attribute}}
  *                 (DynamoDB tables created at start when missing)
+ *   queues:       {<name>: {visibility_timeout, message_retention, delay, receive_wait,
+ *                           max_message_size,
+ *                           redrive_policy: {dead_letter_queue, max_receive_count}}}
+ *                 (SQS standard queues created, or updated to these settings, at start)
  *
  * bootstrap may use ${VAR} / ${VAR:-default}; a relative result is relative to
  * the stack file's directory. */
@@ -95,6 +99,18 @@ struct sd_stack_table {
     char *ttl_attr;               /* NULL: TTL off */
 };
 
+/* queues: one SQS standard queue; durations are whole seconds. */
+struct sd_stack_queue {
+    char *name;
+    int64_t visibility_timeout_s; /* 0..43200, default 30 */
+    int64_t retention_s;          /* 60..1209600, default 345600 (4 days) */
+    int64_t delay_s;              /* 0..900 */
+    int64_t receive_wait_s;       /* 0..20 */
+    int64_t max_message_bytes;    /* 1024..1048576 */
+    char *dlq;                    /* redrive_policy.dead_letter_queue (a queue here), or NULL */
+    int64_t max_receive_count;    /* 1..1000 with dlq */
+};
+
 struct sd_stack {
     char *region;
     char *account_id;
@@ -113,6 +129,8 @@ struct sd_stack {
     struct sd_stack_schedule *schedules;
     size_t n_tables;
     struct sd_stack_table *tables;
+    size_t n_queues;
+    struct sd_stack_queue *queues;
 };
 
 /* Loads and validates path. On failure returns a cm_err and writes one line
