@@ -969,7 +969,8 @@ static void run_loop(struct lg_worker *w)
         }
         atomic_store_explicit(&w->a_inflight, w->inflight, memory_order_relaxed);
         atomic_store_explicit(&w->a_queued, (int)w->qlen, memory_order_relaxed);
-        int sched_over = closed ? rel >= w->end_ns && w->active_vus <= 0 : !w->have_next;
+        /* a trailing pause still runs to the schedule's end (recovery is observed) */
+        int sched_over = rel >= w->end_ns && (closed ? w->active_vus <= 0 : !w->have_next);
         if (sched_over && w->qlen == 0 && w->inflight == 0)
             break;
         if (now >= drain_end && rel >= w->end_ns) {
@@ -984,6 +985,8 @@ static void run_loop(struct lg_worker *w)
         int64_t wake = min64(next_pub, w->curl_deadline);
         if (!closed && w->have_next)
             wake = min64(wake, t0 + w->next_t);
+        if (!sched_over)
+            wake = min64(wake, t0 + w->end_ns);
         struct qitem *h = q_head(w);
         if (h && w->free_slots)
             wake = min64(wake, t0 + h->t_ns);
