@@ -379,7 +379,7 @@ def rss_kb(pid):
 
 
 def case_scale(sd):
-    n = 2000
+    n = int(os.environ.get("WS_IT_SCALE_N", "2000"))  # loadgen holds 15,000: try WS_IT_SCALE_N=15000
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < n + 200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 500), hard))
