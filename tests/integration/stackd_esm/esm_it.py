@@ -127,6 +127,7 @@ def case_drain():
         t0 = time.time()
         ids = send_batches(sd, url, bodies)
         fail_id = send_batches(sd, url, ["fail"])[0]
+        print("sent 201 messages in %.1f s" % (time.time() - t0))
         drained = wait_until(lambda: counts(sd, url) == (0, 0), timeout=45, step=0.5)
         check(drained, "queue did not drain: %r" % (counts(sd, url),))
         print("drained 201 messages in %.1f s" % (time.time() - t0))
