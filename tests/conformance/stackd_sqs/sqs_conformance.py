@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Conformance: unmodified AWS clients against stackd's SQS.
 
-Usage: sqs_conformance.py awscli|boto3|awscli_json|boto3_json|durability
+Usage: sqs_conformance.py awscli|boto3|awscli_json|boto3_json|durability|node
   awscli:      Debian /usr/bin/aws 2.9 (awsQuery, XML answers)
   boto3:       boto3 of the interpreter running this file (Debian /usr/bin/python3: 1.26, query)
   awscli_json: the newer `aws` first on PATH (botocore 1.43: awsJson1_0)
   boto3_json:  the newer `python3` first on PATH running this file in mode boto3 (awsJson1_0)
   durability:  boto3: acknowledged messages survive kill -9 of stackd and a restart
+  node:        @aws-sdk/client-sqs (JSON; the SDK verifies the body MD5s), sqs_node.mjs
 Every mode starts a real stackd (port 0, temp dir, always stopped) and bounds
 each client call (60 s). Checks: CreateQueue (idempotent, QueueAlreadyExists),
 redrive to a DLQ after maxReceiveCount, SendMessage with String/Number/Binary
@@ -327,6 +328,17 @@ def main():
             print("no newer python3 on PATH")
             return 1
         return subprocess.run([py, os.path.abspath(__file__), "boto3", "--expect-json"], timeout=280).returncode
+    if mode == "node":
+        mod = os.path.join(os.environ.get("LG_SOURCE_DIR", os.path.join(HERE, "../../..")),
+                           "node_modules/@aws-sdk/client-sqs")
+        if not os.path.isdir(mod):
+            print("@aws-sdk/client-sqs is not installed (npm ci at the repository root)")
+            return 1
+        with Stackd(STACK) as sd:
+            r = subprocess.run(["node", os.path.join(HERE, "sqs_node.mjs"), str(sd.port)], timeout=120)
+            if r.returncode != 0:
+                print(sd.read_log()[-3000:])
+            return r.returncode
     if mode == "durability":
         durability()
         print("%s: %d failed" % (mode, len(failures)))
