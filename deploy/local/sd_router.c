@@ -188,7 +188,8 @@ void sd_router_classify(const struct sd_req *req, struct sd_route *out)
         return;
     }
     if (host_api_id(req, out->api_id, sizeof(out->api_id))) {
-        out->svc = SD_SVC_HTTP_API;
+        /* "<apiId>.execute-api..." is also the @connections endpoint's host. */
+        out->svc = is_mgmt_path(req->path) ? SD_SVC_APIGW_MGMT : SD_SVC_HTTP_API;
         return;
     }
     if (has_prefix(req->path, prefix)) {
@@ -199,8 +200,8 @@ void sd_router_classify(const struct sd_req *req, struct sd_route *out)
             memcpy(out->api_id, id, idn);
             out->api_id[idn] = '\0';
         }
-        out->svc = SD_SVC_HTTP_API;
         out->path = slash ? slash : "/";
+        out->svc = is_mgmt_path(out->path) ? SD_SVC_APIGW_MGMT : SD_SVC_HTTP_API;
         return;
     }
     sigv4_service(req, out->sigv4_service, sizeof(out->sigv4_service));

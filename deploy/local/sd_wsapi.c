@@ -1036,10 +1036,7 @@ int sd_wsapi_mgmt_path(const char *path, char *id, size_t id_size)
         skip = 16;
     }
     if (!p)
-        return CM_ENOTFOUND;
-    /* At most one "/{stage}" segment before it. */
-    if (p != path && (path[0] != '/' || memchr(path + 1, '/', (size_t)(p - path - 1))))
-        return CM_ENOTFOUND;
+        return CM_ENOTFOUND; /* any prefix: "/{stage}", "/_aws/execute-api/<id>/{stage}" */
     const char *s = p + skip;
     size_t n = strlen(s);
     if (n == 0 || memchr(s, '/', n))

@@ -69,7 +69,8 @@ size_t sd_wsapi_count(const struct sd_wsapi *w);
  * (or number) value copied into out, 0 when the body is not JSON or the path
  * does not lead to a string or number (route $default). */
 int sd_wsapi_select(const char *expr, const char *body, size_t len, char *out, size_t out_size);
-/* "[/{stage}]/@connections/{id}" (or %40connections) -> decoded id in out.
+/* "[prefix]/@connections/{id}" (or %40connections; the router decides which
+ * prefixes reach here) -> decoded id in out.
  * 0, or CM_ENOTFOUND when path is not a management path. */
 int sd_wsapi_mgmt_path(const char *path, char *id, size_t id_size);
 

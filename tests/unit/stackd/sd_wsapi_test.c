@@ -2,6 +2,7 @@
  * selection by $request.body.<path>, @connections path parsing, and the
  * websocket_api section of the stack file. */
 #include "harness.h"
+#include "sd_router.h"
 #include "sd_stack.h"
 #include "sd_wsapi.h"
 
@@ -44,10 +45,48 @@ static void test_mgmt_path(void)
     CHECK_STR(id, "abc");
     CHECK_INT(sd_wsapi_mgmt_path("/prod/%40connections/abc%3d", id, sizeof(id)), 0);
     CHECK_STR(id, "abc=");
-    CHECK_INT(sd_wsapi_mgmt_path("/a/b/@connections/abc", id, sizeof(id)), CM_ENOTFOUND);
+    CHECK_INT(sd_wsapi_mgmt_path("/_aws/execute-api/localws/prod/@connections/abc", id, sizeof(id)),
+              0);
+    CHECK_STR(id, "abc");
     CHECK_INT(sd_wsapi_mgmt_path("/@connections/", id, sizeof(id)), CM_ENOTFOUND);
     CHECK_INT(sd_wsapi_mgmt_path("/@connections/a/b", id, sizeof(id)), CM_ENOTFOUND);
     CHECK_INT(sd_wsapi_mgmt_path("/orders/1", id, sizeof(id)), CM_ENOTFOUND);
+}
+
+static enum sd_service classify(const char *method, const char *path, const char *hname,
+                                const char *hval)
+{
+    struct sd_req r;
+    struct sd_route rt;
+    memset(&r, 0, sizeof(r));
+    r.method = method;
+    r.path = path;
+    r.query = "";
+    r.body = "";
+    if (hname) {
+        r.headers[0].name = hname;
+        r.headers[0].name_len = strlen(hname);
+        r.headers[0].value = hval;
+        r.headers[0].value_len = strlen(hval);
+        r.n_headers = 1;
+    }
+    sd_router_classify(&r, &rt);
+    return rt.svc;
+}
+
+static void test_router(void)
+{
+    CHECK_INT(classify("GET", "/prod", "Upgrade", "websocket"), SD_SVC_WEBSOCKET);
+    CHECK_INT(classify("GET", "/", "upgrade", "WebSocket"), SD_SVC_WEBSOCKET);
+    CHECK_INT(classify("POST", "/@connections/abc%3D", NULL, NULL), SD_SVC_APIGW_MGMT);
+    CHECK_INT(classify("POST", "/prod/%40connections/abc", NULL, NULL), SD_SVC_APIGW_MGMT);
+    CHECK_INT(classify("GET", "/@connections/abc", "Host", "localws.execute-api.localhost:4566"),
+              SD_SVC_APIGW_MGMT);
+    CHECK_INT(classify("DELETE", "/_aws/execute-api/localws/prod/@connections/abc", NULL, NULL),
+              SD_SVC_APIGW_MGMT);
+    CHECK_INT(classify("POST", "/a/b/@connections/abc", NULL, NULL), SD_SVC_HTTP_API);
+    CHECK_INT(classify("GET", "/orders/1", "Host", "local.execute-api.localhost"), SD_SVC_HTTP_API);
+    CHECK_INT(classify("GET", "/orders/1", NULL, NULL), SD_SVC_HTTP_API);
 }
 
 static int parse(const char *yaml, struct sd_stack **st, char *err, size_t n)
@@ -104,6 +143,7 @@ static void test_stack_section(void)
 
 int main(void)
 {
+    test_router();
     test_stack_section();
     test_select();
     test_mgmt_path();
