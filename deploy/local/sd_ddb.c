@@ -68,6 +68,7 @@ struct call {
     int status;
     char etype[96];
     char msg[1024];
+    cJSON *err_item; /* ConditionalCheckFailed with ReturnValuesOnConditionCheckFailure */
 };
 
 struct key {
@@ -568,7 +569,8 @@ static int write_prepare(struct call *c, struct wctx *w, cJSON *item_or_key, int
     if ((rc = as_item ? check_item(c, item_or_key) : check_key_values(c, item_or_key)) < 0 ||
         (rc = key_from(c, &w->t, item_or_key, as_item, &w->k)) < 0)
         return rc;
-    if ((rc = check_return_values(c, opt_str(c, "ReturnValues"), update)) < 0)
+    if ((rc = check_return_values(c, opt_str(c, "ReturnValues"), update)) < 0 ||
+        (rc = check_return_values(c, opt_str(c, "ReturnValuesOnConditionCheckFailure"), 0)) < 0)
         return rc;
     if ((rc = ectx_init(c, cJSON_GetObjectItemCaseSensitive(c->in, "ExpressionAttributeNames"),
                         cJSON_GetObjectItemCaseSensitive(c->in, "ExpressionAttributeValues"),
@@ -584,8 +586,12 @@ static int write_prepare(struct call *c, struct wctx *w, cJSON *item_or_key, int
         return rc;
     if ((rc = item_load(c, &w->t, &w->k, &w->old)) < 0)
         return rc;
-    if (w->cond && !sd_ddb_expr_eval(w->cond, w->old))
+    if (w->cond && !sd_ddb_expr_eval(w->cond, w->old)) {
+        const char *rv = opt_str(c, "ReturnValuesOnConditionCheckFailure");
+        if (rv && strcmp(rv, "ALL_OLD") == 0 && w->old)
+            c->err_item = cJSON_Duplicate(w->old, 1);
         return fail(c, "ConditionalCheckFailedException", "The conditional request failed");
+    }
     return 0;
 }
 
@@ -1512,12 +1518,17 @@ static const struct op OPS[] = {
     {NULL, NULL, 0},
 };
 
-static void error_body(struct cm_buf *out, const char *type, const char *msg)
+/* {"__type":..., "message":...[, "Item":{...}]}; item is borrowed. */
+static void error_body(struct cm_buf *out, const char *type, const char *msg, const cJSON *item)
 {
     cm_buf_puts(out, "{\"__type\":");
     cm_json_append_string(out, type, strlen(type));
     cm_buf_puts(out, ",\"message\":");
     cm_json_append_string(out, msg, strlen(msg));
+    if (item) {
+        cm_buf_puts(out, ",\"Item\":");
+        cm_json_append(out, item);
+    }
     cm_buf_putc(out, '}');
 }
 
@@ -1533,14 +1544,14 @@ int sd_ddb_call(struct sd_ddb *db, const char *op, const char *body, size_t len,
     while (o->name && strcmp(o->name, op) != 0)
         o++;
     if (!o->name) {
-        error_body(out, "com.amazon.coral.service#UnknownOperationException", "");
+        error_body(out, "com.amazon.coral.service#UnknownOperationException", "", NULL);
         return 400;
     }
     c.in = len ? cm_json_parse(body, len) : cJSON_CreateObject();
     if (!cJSON_IsObject(c.in)) {
         cJSON_Delete(c.in);
         error_body(out, "com.amazon.coral.service#SerializationException",
-                   "The request body is not a JSON object");
+                   "The request body is not a JSON object", NULL);
         return 400;
     }
     c.out = cJSON_CreateObject();
@@ -1557,14 +1568,15 @@ int sd_ddb_call(struct sd_ddb *db, const char *op, const char *body, size_t len,
         }
     }
     if (c.etype[0]) {
-        error_body(out, c.etype, c.msg);
+        error_body(out, c.etype, c.msg, c.err_item);
     } else if (cm_json_append(out, c.out) < 0) {
         cm_buf_reset(out);
-        error_body(out, DDB_VALIDATION, "Response size exceeded");
+        error_body(out, DDB_VALIDATION, "Response size exceeded", NULL);
         c.status = 400;
     }
     cJSON_Delete(c.in);
     cJSON_Delete(c.out);
+    cJSON_Delete(c.err_item);
     return c.status;
 }
 

@@ -22,7 +22,7 @@ static const char *ITEM =
     "\"tags\":{\"SS\":[\"p\",\"q\"]},\"nums\":{\"NS\":[\"1\",\"2\"]},\"flag\":{\"BOOL\":true},"
     "\"map\":{\"M\":{\"a\":{\"L\":[{\"S\":\"x\"},{\"M\":{\"c\":{\"N\":\"7\"}}}]},\"s\":{\"S\":"
     "\"ab\"}}},"
-    "\"list\":{\"L\":[{\"S\":\"x\"},{\"N\":\"2\"}]},\"bin\":{\"B\":\"AAEC\"},\"nul\":{\"NULL\":"
+    "\"lst\":{\"L\":[{\"S\":\"x\"},{\"N\":\"2\"}]},\"bin\":{\"B\":\"AAEC\"},\"nul\":{\"NULL\":"
     "true}}";
 
 static cJSON *g_values, *g_names;
@@ -73,21 +73,21 @@ static void test_conditions(void)
     FALSE_("n BETWEEN :ten AND :ten");
     TRUE_("n IN (:one, :two, n)");
     FALSE_("n IN (:one, :two)");
-    TRUE_("attribute_exists(map.a[1].c)");
-    FALSE_("attribute_exists(map.a[2])");
+    TRUE_("attribute_exists(#m.a[1].c)");
+    FALSE_("attribute_exists(#m.a[2])");
     TRUE_("attribute_not_exists(nope)");
     TRUE_("attribute_type(n, :tN)");
-    TRUE_("attribute_type(list, :tL)");
+    TRUE_("attribute_type(lst, :tL)");
     FALSE_("attribute_type(n, :tS)");
     TRUE_("begins_with(#n, :ab)");
     FALSE_("begins_with(#n, :z)");
     TRUE_("begins_with(bin, :bin)");
     TRUE_("contains(#n, :ab)");
-    TRUE_("contains(tags, :ss) OR contains(tags, :z) OR contains(list, :x)");
+    TRUE_("contains(tags, :ss) OR contains(tags, :z) OR contains(lst, :x)");
     FALSE_("contains(tags, :z)");
     TRUE_("size(#n) > :two");
     TRUE_("size(tags) = :two");
-    TRUE_("size(map) = :two");
+    TRUE_("size(#m) = :two");
     TRUE_("size(#m.a) = :two");
     TRUE_("NOT n = :one");
     TRUE_("(n = :one OR n = n) AND flag = :t");
@@ -150,6 +150,10 @@ static void test_errors(void)
     expect_error(U, "ADD a b", "Syntax error; token: \"b\"");
     expect_error(U, "SET a = size(b)", "function: size");
     expect_error(P, "a, , b", "Syntax error; token: \",\"");
+    expect_error(U, "SET count = :one",
+                 "Attribute name is a reserved keyword; reserved keyword: count");
+    expect_error(C, "a.Status = :one", "reserved keyword: Status");
+    expect_error(P, "pk, data", "reserved keyword: data");
     expect_error(P, "a.", "Syntax error; token: <EOF>");
 }
 
@@ -202,19 +206,19 @@ static void test_updates(void)
     check_attr("SET x = :ten - n", "x", "{\"N\":\"5\"}");
     check_attr("SET #c = if_not_exists(#c, :ten) + :one", "count", "{\"N\":\"2\"}");
     check_attr("SET newc = if_not_exists(newc, :ten) + :one", "newc", "{\"N\":\"11\"}");
-    check_attr("SET list = list_append(list, :l)", "list",
+    check_attr("SET lst = list_append(lst, :l)", "lst",
                "{\"L\":[{\"S\":\"x\"},{\"N\":\"2\"},{\"S\":\"new\"}]}");
-    check_attr("SET list = list_append(:l, list)", "list",
+    check_attr("SET lst = list_append(:l, lst)", "lst",
                "{\"L\":[{\"S\":\"new\"},{\"S\":\"x\"},{\"N\":\"2\"}]}");
     check_attr("SET nl = list_append(if_not_exists(nl, :el), :l)", "nl",
                "{\"L\":[{\"S\":\"new\"}]}");
     check_attr("SET #m.a[1].c = :one", "map",
                "{\"M\":{\"a\":{\"L\":[{\"S\":\"x\"},{\"M\":{\"c\":{\"N\":\"1\"}}}]},\"s\":{\"S\":"
                "\"ab\"}}}");
-    check_attr("SET list[5] = :a", "list", "{\"L\":[{\"S\":\"x\"},{\"N\":\"2\"},{\"S\":\"a\"}]}");
+    check_attr("SET lst[5] = :a", "lst", "{\"L\":[{\"S\":\"x\"},{\"N\":\"2\"},{\"S\":\"a\"}]}");
     check_attr("SET n = #c, #c = n", "count", "{\"N\":\"5\"}"); /* right sides see the old item */
-    check_attr("REMOVE list[0]", "list", "{\"L\":[{\"N\":\"2\"}]}");
-    check_attr("REMOVE list[0], list[1]", "list", "{\"L\":[]}");
+    check_attr("REMOVE lst[0]", "lst", "{\"L\":[{\"N\":\"2\"}]}");
+    check_attr("REMOVE lst[0], lst[1]", "lst", "{\"L\":[]}");
     check_attr("REMOVE #m.s", "map",
                "{\"M\":{\"a\":{\"L\":[{\"S\":\"x\"},{\"M\":{\"c\":{\"N\":\"7\"}}}]}}}");
     CHECK(attr_after("REMOVE n, flag", "n") == NULL);
@@ -246,14 +250,14 @@ static void test_updates(void)
     CHECK(rc == CM_EINVAL && strstr(why, "operator: ADD"));
     update("DELETE tags :a", &rc, why);
     CHECK(rc == CM_EINVAL && strstr(why, "operator: DELETE"));
-    update("SET list = list_append(n, :l)", &rc, why);
+    update("SET lst = list_append(n, :l)", &rc, why);
     CHECK(rc == CM_EINVAL && strstr(why, "list_append"));
 }
 
 static void test_projection(void)
 {
     char why[512];
-    struct sd_ddb_expr *e = parse(SD_DDB_EXPR_PROJECTION, "#n, #m.a[1].c, list[1], nope", why);
+    struct sd_ddb_expr *e = parse(SD_DDB_EXPR_PROJECTION, "#n, #m.a[1].c, lst[1], nope", why);
     CHECK(e != NULL);
     cJSON *item = cJSON_Parse(ITEM);
     cJSON *p = sd_ddb_expr_project(e, item);
@@ -261,7 +265,7 @@ static void test_projection(void)
     CHECK_STR(
         s,
         "{\"name\":{\"S\":\"abc\"},\"map\":{\"M\":{\"a\":{\"L\":[{\"M\":{\"c\":{\"N\":\"7\"}}}]}}},"
-        "\"list\":{\"L\":[{\"N\":\"2\"}]}}");
+        "\"lst\":{\"L\":[{\"N\":\"2\"}]}}");
     free(s);
     cJSON_Delete(p);
     cJSON_Delete(item);

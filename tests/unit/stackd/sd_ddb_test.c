@@ -135,6 +135,16 @@ static void test_items(void)
         "\"ConditionExpression\":\"attribute_not_exists(pk)\"}",
         "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
         "The conditional request failed");
+    {
+        cJSON *f =
+            call("PutItem", "{\"TableName\":\"orders\",\"Item\":{\"pk\":{\"S\":\"a\"},"
+                            "\"sk\":{\"N\":\"1\"}},\"ConditionExpression\":"
+                            "\"attribute_not_exists(pk)\",\"ReturnValuesOnConditionCheckFailure\":"
+                            "\"ALL_OLD\"}");
+        CHECK(last_status == 400 && strstr(str_at(f, "__type"), "ConditionalCheckFailed"));
+        CHECK_STR(str_at(f, "Item.n.N"), "1"); /* the item that failed the condition */
+        cJSON_Delete(f);
+    }
     cJSON *j =
         call("PutItem", "{\"TableName\":\"orders\",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":"
                         "\"1\"},\"n\":{\"N\":\"2\"}},\"ReturnValues\":\"ALL_OLD\","
