@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Integration tests of the order-system functions against a real stackd.
 
-Usage: orders_it.py CASE  (create_get | idempotency | validation | process | websocket | deadline)
+Usage: orders_it.py CASE  (create_get | idempotency | validation | process | websocket |
+                      ingest_producer | deadline)
 
 `deadline` and `validation` need no DynamoDB or SQS: get-order talks to a socket
 that never answers, and 400s are decided before any AWS call.
@@ -68,10 +69,20 @@ functions:
     bootstrap: {bin}/functions/ws-default/bootstrap
     timeout: 10s
     environment: {{STACKD_TEST_MARKER: "@MARKER@", CONNECTIONS_TABLE: connections}}
+  ingest:
+    bootstrap: {bin}/functions/ingest/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", INGEST_QUEUE_URL: "{queue_url}"}}
+  producer:
+    bootstrap: {bin}/functions/producer/bootstrap
+    timeout: 20s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders, ORDERS_QUEUE_URL: "{queue_url}",
+                  PRODUCER_BATCH: "12"}}
 http_api:
   routes:
     "POST /orders": create-order
     "GET /orders/{{id}}": get-order
+    "POST /ingest": ingest
 websocket_api:
   stage: prod
   routes:
@@ -380,6 +391,46 @@ def case_websocket(st):
     ann.close()
 
 
+def case_ingest_producer(st):
+    """ingest: 202 + the body unchanged in the queue with its correlation id;
+    400 for a non-object. producer: a scheduled event creates PRODUCER_BATCH
+    PENDING orders and one OrderCreated per order (SendMessageBatch in 10s),
+    each with its own correlation id that matches the order's."""
+    corr = str(uuid.uuid4())
+    body = b'{"orderId":"x","note":"hi"}'
+    status, _, data = st.request("POST", "/ingest", body, {"x-correlation-id": corr})
+    js = json.loads(data)
+    check(status == 202 and js.get("accepted") is True and js.get("messageId") and js.get("correlationId") == corr,
+          "ingest: %d %s" % (status, js))
+    status, _, data = st.request("POST", "/ingest", b"[1]")
+    check(status == 400 and json.loads(data) == {"message": "request body must be a JSON object"},
+          "ingest non-object: %d %s" % (status, data))
+    msgs = receive_all(st, 1)
+    check(len(msgs) == 1 and msgs[0]["Body"] == body.decode() and msgs[0]["MessageId"] == js.get("messageId") and
+          msgs[0]["MessageAttributes"]["correlation_id"]["StringValue"] == corr, "ingested message %s" % msgs)
+    for m in msgs:
+        st.aws("sqs", "delete-message", "--queue-url", st.queue_url, "--receipt-handle", m["ReceiptHandle"])
+    scheduled = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                 "source": "aws.events", "account": "000000000000", "time": "2026-11-22T08:00:00Z",
+                 "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:000000000000:rule/produce"],
+                 "detail": {}}
+    meta, resp = invoke(st, "producer", scheduled)
+    check(resp == {"produced": 12, "failed": 0}, "producer: %s %s" % (meta, resp))
+    msgs = receive_all(st, 12)
+    check(len(msgs) == 12, "12 messages, got %d" % len(msgs))
+    corrs = set()
+    for m in msgs:
+        b = json.loads(m["Body"])
+        c = m["MessageAttributes"]["correlation_id"]["StringValue"]
+        corrs.add(c)
+        status, _, data = st.request("GET", "/orders/" + b["orderId"])
+        o = json.loads(data) if status == 200 else {}
+        check(status == 200 and o["status"] == "PENDING" and o["correlationId"] == c and
+              o["total"] == b["total"] and o["customerName"] == b["customerName"],
+              "produced order %s: %d %s" % (b, status, o))
+    check(len(corrs) == len(msgs), "one correlation id per message")
+
+
 DEADLINE_STACK = """
 functions:
   get-order:
@@ -436,7 +487,8 @@ def case_deadline():
 
 
 CASES = {"create_get": case_create_get, "idempotency": case_idempotency,
-         "validation": case_validation, "process": case_process, "websocket": case_websocket}
+         "validation": case_validation, "process": case_process, "websocket": case_websocket,
+         "ingest_producer": case_ingest_producer}
 
 
 def main():
