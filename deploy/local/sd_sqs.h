@@ -132,8 +132,9 @@ int sd_sqs_attr_next(const unsigned char *enc, size_t len, size_t *pos, struct s
  * another queue's handle), CM_EIO. */
 int sd_sqs_delete(struct sd_sqs *s, const char *queue, const char *receipt_handle);
 /* Makes an in-flight message visible again after timeout_s (0..43200).
- * 0, CM_ENOTFOUND (queue), CM_EINVAL (bad handle), CM_ESTATE (message not
- * in flight or the handle is stale), CM_EIO. */
+ * 0, CM_ENOTFOUND (queue), CM_EINVAL (malformed handle, another queue's, or
+ * stale: the message was received again since), CM_ESTATE (the message is
+ * gone or not in flight), CM_EIO. */
 int sd_sqs_change_visibility(struct sd_sqs *s, const char *queue, const char *receipt_handle,
                              int64_t timeout_s, int64_t now_ms);
 
