@@ -350,6 +350,17 @@ def case_max_duration(sd):
     ws.close()
 
 
+def case_shutdown(sd):
+    clients = [connect_and_id(sd, "/prod")[0] for _ in range(3)]
+    t0 = time.time()
+    code = sd.stop()
+    check(code == 0, "stackd exit code %r" % code)
+    check(time.time() - t0 < 12, "stop took %.1f s" % (time.time() - t0))
+    for ws in clients:
+        check(ws.wait_close() == 1001, "close 1001 on shutdown")
+        ws.close()
+
+
 def case_too_big(sd):
     ws, _, _ = connect_and_id(sd, "/prod")
     ws.send_frame(1, b"x" * (32 * 1024 + 1))
@@ -456,6 +467,7 @@ CASES = {
     "reject": (case_reject, STACK % "10m"),
     "idle": (case_idle, STACK % "1s"),
     "too_big": (case_too_big, STACK % "10m"),
+    "shutdown": (case_shutdown, STACK % "10m"),
     "max_duration": (case_max_duration, (STACK % "10m") + "  max_connection_duration: 2s\n"),
     "no_default": (case_no_default, FUNCTIONS + """
 websocket_api:
