@@ -205,7 +205,9 @@ static void test_writer(void)
     CHECK_STR(cm_buf_cstr(&b), "{\"Label\":\"Lat<1>\",\"Datapoints\":[{\"Timestamp\":1704067200,"
                                "\"SampleCount\":4,\"ExtendedStatistics\":{\"p99\":19.8}}],"
                                "\"Values\":[1,false]}");
-    CHECK(cJSON_Parse(cm_buf_cstr(&b)) != NULL);
+    cJSON *back = cJSON_Parse(cm_buf_cstr(&b));
+    CHECK(back != NULL);
+    cJSON_Delete(back);
     /* no result wrapper */
     cm_buf_reset(&b);
     cm_query_out_begin(&o, &b, CM_QUERY_XML, "PutMetricData", "urn:x", 0);
