@@ -519,7 +519,8 @@ static void send_gateway_error(struct wsc *c, const char *msg, const char *reque
     int n = snprintf(t, sizeof(t),
                      "{\"message\": \"%s\", \"connectionId\":\"%s\", \"requestId\":\"%s\"}", msg,
                      c->id, request_id);
-    send_text(c, t, (size_t)n, 0);
+    if (n > 0 && (size_t)n < sizeof(t)) /* msg is one of our short literals */
+        send_text(c, t, (size_t)n, 0);
 }
 
 /* Closes with a close frame; $disconnect reports code. */
