@@ -6,6 +6,7 @@
  * counts) and the function side records invocations so the test decides
  * how each one ends. */
 #include "sd_esm.h"
+#include "sd_stack.h"
 
 #include "../harness.h"
 
@@ -38,6 +39,7 @@ struct call {
     void *ctx;
     char *payload;
     size_t len;
+    int finished;
 };
 
 struct tf {
@@ -184,7 +186,18 @@ static int records_in(const struct call *c)
 static void finish(int i, enum sd_esm_inv_status st, const char *body)
 {
     struct call *c = &F.calls[i];
+    c->finished = 1;
     c->done(c->ctx, st, body, body ? strlen(body) : 0);
+}
+
+/* As stackd does (sd_lambda_free first): end what is pending, then free. */
+static void teardown(struct sd_esm *e)
+{
+    for (int i = 0; i < F.n_calls; i++) {
+        if (!F.calls[i].finished)
+            finish(i, SD_ESM_INV_SHUTDOWN, NULL);
+    }
+    sd_esm_free(e);
 }
 
 static int deleted(void)
@@ -285,7 +298,7 @@ static void test_batch_size_window0(void)
     CHECK_INT(F.n_calls, 4);
     CHECK_INT(records_in(&F.calls[3]), 5);
     CHECK(strstr(F.calls[3].payload, "\"ApproximateReceiveCount\":\"2\"") != NULL);
-    sd_esm_free(e);
+    teardown(e);
 }
 
 static void test_window(void)
@@ -321,7 +334,7 @@ static void test_window(void)
     CHECK_INT(sd_esm_set_batching(e, id, 11, 0, err, sizeof(err)), CM_EINVAL);
     CHECK(strstr(err, "greater than 0") != NULL);
     CHECK_INT(sd_esm_set_batching(e, "nope", 5, 0, err, sizeof(err)), CM_ENOTFOUND);
-    sd_esm_free(e); /* pending calls are simply dropped in this test */
+    teardown(e);
 }
 
 static void test_partial(void)
@@ -351,7 +364,7 @@ static void test_partial(void)
     CHECK_INT(st.partial_batches, 1);
     CHECK_INT(st.failed_batches, 2);
     CHECK_INT(st.deleted, 18);
-    sd_esm_free(e);
+    teardown(e);
     /* Invalid JSON, null itemIdentifier, empty response. */
     static const struct {
         const char *body;
@@ -370,7 +383,7 @@ static void test_partial(void)
         sd_esm_tick(e, 0);
         finish(0, SD_ESM_INV_OK, v[i].body);
         CHECK_MSG(deleted() == v[i].deleted, "response %s: deleted %d", v[i].body, deleted());
-        sd_esm_free(e);
+        teardown(e);
     }
 }
 
@@ -407,7 +420,7 @@ static void test_throttle(void)
     sd_esm_tick(e, t - 6000 + 4999);
     sd_esm_stats(e, id, &st);
     CHECK_INT(st.throttles, 11);
-    sd_esm_free(e);
+    teardown(e);
 }
 
 static void test_scaling(void)
@@ -442,7 +455,7 @@ static void test_scaling(void)
     sd_esm_stats(e, id, &st);
     CHECK_INT(st.target, st.inflight);
     CHECK_INT(st.throttles, 1);
-    sd_esm_free(e);
+    teardown(e);
 
     /* MaximumConcurrency caps the batches. */
     e = setup(2000);
@@ -452,7 +465,7 @@ static void test_scaling(void)
     sd_esm_stats(e, id, &st);
     CHECK_INT(st.target, 3);
     CHECK_INT(F.n_calls, 3);
-    sd_esm_free(e);
+    teardown(e);
 
     /* Idle for a minute: back to five. */
     e = setup(200);
@@ -466,7 +479,7 @@ static void test_scaling(void)
     CHECK_INT(deleted(), 200);
     sd_esm_stats(e, id, &st);
     CHECK_INT(st.target, 5);
-    sd_esm_free(e);
+    teardown(e);
 }
 
 static void test_delete_inflight(void)
@@ -483,7 +496,7 @@ static void test_delete_inflight(void)
     finish(1, SD_ESM_INV_SHUTDOWN, NULL);
     finish(2, SD_ESM_INV_OK, NULL);
     CHECK_INT(deleted(), 20);
-    sd_esm_free(e);
+    teardown(e);
 }
 
 static void api(struct sd_esm *e, const char *method, const char *path, const char *query,
@@ -588,7 +601,66 @@ static void test_api(void)
     CHECK(strstr(r.body.data, "ResourceNotFoundException") == NULL); /* type is in the header */
     CHECK(strstr(r.headers.data, "ResourceNotFoundException") != NULL);
     sd_resp_deinit(&r);
-    sd_esm_free(e);
+    teardown(e);
+}
+
+/* The stack file's event_source_mappings: section. */
+static void test_stack_section(void)
+{
+    const char *ok = "functions:\n  f:\n    bootstrap: /x\n"
+                     "event_source_mappings:\n"
+                     "  - queue: orders\n    function: f\n"
+                     "  - queue: q2\n    function: f\n    batch_size: 500\n"
+                     "    batching_window: 5s\n    maximum_concurrency: 50\n"
+                     "    report_batch_item_failures: true\n    enabled: false\n";
+    struct sd_stack *st = NULL;
+    char err[300];
+    int rc = sd_stack_parse(ok, strlen(ok), "s.yaml", "/", &st, err, sizeof(err));
+    CHECK_MSG(rc == 0, "%s", err);
+    if (rc)
+        return;
+    CHECK_INT(st->n_esms, 2);
+    CHECK_STR(st->esms[0].queue, "orders");
+    CHECK_INT(st->esms[0].batch_size, 10);
+    CHECK_INT(st->esms[0].window_s, 0);
+    CHECK_INT(st->esms[0].max_concurrency, 0);
+    CHECK_INT(st->esms[0].report_failures, 0);
+    CHECK_INT(st->esms[0].enabled, 1);
+    CHECK_INT(st->esms[0].line, 5);
+    CHECK_INT(st->esms[1].batch_size, 500);
+    CHECK_INT(st->esms[1].window_s, 5);
+    CHECK_INT(st->esms[1].max_concurrency, 50);
+    CHECK_INT(st->esms[1].report_failures, 1);
+    CHECK_INT(st->esms[1].enabled, 0);
+    sd_stack_free(st);
+    static const struct {
+        const char *tail, *want;
+    } bad[] = {
+        {"  - queue: q\n    function: f\n    batch_size: 11\n",
+         "s.yaml:5:5: event_source_mappings[0].batching_window"},
+        {"  - queue: q\n    function: f\n    batch_size: 10001\n    batching_window: 1s\n",
+         "s.yaml:7:17: event_source_mappings[0].batch_size"},
+        {"  - queue: q\n    function: f\n    batching_window: 1500ms\n",
+         "s.yaml:7:22: event_source_mappings[0].batching_window"},
+        {"  - queue: q\n    function: f\n    batching_window: 301s\n",
+         "s.yaml:7:22: event_source_mappings[0].batching_window"},
+        {"  - queue: q\n    function: f\n    maximum_concurrency: 1\n",
+         "s.yaml:7:26: event_source_mappings[0].maximum_concurrency"},
+        {"  - queue: q\n    function: g\n", "s.yaml:6:15: event_source_mappings[0].function"},
+        {"  - function: f\n", "s.yaml:5:5: event_source_mappings[0]"},
+        {"  - queue: q\n    function: f\n    batchsize: 5\n",
+         "s.yaml:7:5: event_source_mappings[0]"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char yaml[512];
+        snprintf(yaml, sizeof(yaml),
+                 "functions:\n  f:\n    bootstrap: /x\nevent_source_mappings:\n%s", bad[i].tail);
+        st = NULL;
+        rc = sd_stack_parse(yaml, strlen(yaml), "s.yaml", "/", &st, err, sizeof(err));
+        CHECK_MSG(rc < 0 && strncmp(err, bad[i].want, strlen(bad[i].want)) == 0,
+                  "case %zu: \"%s\", want \"%s...\"", i, err, bad[i].want);
+        sd_stack_free(st);
+    }
 }
 
 int main(void)
@@ -601,6 +673,7 @@ int main(void)
     test_scaling();
     test_delete_inflight();
     test_api();
+    test_stack_section();
     for (int i = 0; i < F.n_calls; i++)
         free(F.calls[i].payload);
     return TEST_REPORT();

@@ -2,6 +2,10 @@
  * ? , - * / L W #, names, years) and next fire times in UTC. Expected dates
  * were read off a calendar (python3 calendar.month); 2026-11-22 is a Sunday. */
 #include "sd_sched.h"
+#include "sd_stack.h"
+
+#include "cm/buf.h"
+#include "cm/json.h"
 
 #include "../harness.h"
 
@@ -171,11 +175,109 @@ static void test_errors(void)
     }
 }
 
+/* The stack file's schedules: section and the rules runner. */
+static struct {
+    int n;
+    char fn[16];
+    char payload[600];
+} fired;
+
+static void on_fire(void *ctx, const char *fn, const char *payload, size_t len)
+{
+    (void)ctx;
+    fired.n++;
+    snprintf(fired.fn, sizeof(fired.fn), "%s", fn);
+    snprintf(fired.payload, sizeof(fired.payload), "%.*s", (int)len, payload);
+}
+
+static void test_stack_rules(void)
+{
+    const char *ok = "functions:\n  f:\n    bootstrap: /bin/true\n"
+                     "schedules:\n"
+                     "  - name: tick\n    expression: rate(1 minute)\n    function: f\n"
+                     "  - name: noon\n    expression: cron(0 12 * * ? *)\n    function: f\n"
+                     "    input: '{\"k\":1}'\n"
+                     "  - name: off\n    expression: rate(1 minute)\n    function: f\n"
+                     "    enabled: false\n";
+    struct sd_stack *st = NULL;
+    char err[300];
+    int rc = sd_stack_parse(ok, strlen(ok), "s.yaml", "/", &st, err, sizeof(err));
+    CHECK_MSG(rc == 0, "%s", err);
+    if (rc)
+        return;
+    CHECK_INT(st->n_schedules, 3);
+    CHECK_STR(st->schedules[1].input, "{\"k\":1}");
+    CHECK_INT(st->schedules[2].enabled, 0);
+    int64_t t0 = at(2026, 11, 22, 11, 59) + 30000; /* 11:59:30 */
+    struct sd_sched_rules *r = sd_sched_rules_new(st, t0);
+    sd_sched_rules_tick(r, t0 + 29999, on_fire, NULL);
+    CHECK_INT(fired.n, 0);
+    sd_sched_rules_tick(r, t0 + 30000, on_fire, NULL); /* 12:00:00: noon */
+    CHECK_INT(fired.n, 1);
+    CHECK_STR(fired.payload, "{\"k\":1}");
+    sd_sched_rules_tick(r, t0 + 60000, on_fire, NULL); /* 12:00:30: tick */
+    CHECK_INT(fired.n, 2);
+    CHECK_STR(fired.fn, "f");
+    cJSON *j = cm_json_parse(fired.payload, strlen(fired.payload));
+    CHECK_STR(cm_json_str(j, "detail-type", ""), "Scheduled Event");
+    CHECK_STR(cm_json_str(j, "source", ""), "aws.events");
+    CHECK_STR(cm_json_str(j, "version", ""), "0");
+    CHECK_STR(cm_json_str(j, "account", ""), "000000000000");
+    CHECK_STR(cm_json_str(j, "region", ""), "us-east-1");
+    CHECK_STR(cm_json_str(j, "time", ""), "2026-11-22T12:00:30Z");
+    CHECK_INT(strlen(cm_json_str(j, "id", "")), 36);
+    CHECK_STR(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "resources"), 0)->valuestring,
+              "arn:aws:events:us-east-1:000000000000:rule/tick");
+    CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "detail")));
+    cJSON_Delete(j);
+    /* Missed minutes fire once, then the schedule continues. */
+    sd_sched_rules_tick(r, t0 + 10 * 60000 + 5, on_fire, NULL);
+    CHECK_INT(fired.n, 3);
+    CHECK_INT(sd_sched_rules_fired(r, "tick"), 2);
+    CHECK_INT(sd_sched_rules_fired(r, "off"), 0);
+    CHECK_INT(sd_sched_rules_fired(r, "nope"), -1);
+    sd_sched_rules_free(r);
+    sd_stack_free(st);
+
+    static const struct {
+        const char *yaml, *want;
+    } bad[] = {
+        {"functions:\n  f:\n    bootstrap: /x\nschedules:\n  - name: a\n"
+         "    expression: cron(0 12 * * ?)\n    function: f\n",
+         "s.yaml:6:32: schedules[0].expression: cron: expected six fields"},
+        {"functions:\n  f:\n    bootstrap: /x\nschedules:\n  - name: a\n"
+         "    expression: rate(1 hours)\n    function: f\n",
+         "s.yaml:6:24: schedules[0].expression: rate: the unit for 1"},
+        {"functions:\n  f:\n    bootstrap: /x\nschedules:\n  - name: a\n"
+         "    expression: rate(1 hour)\n    function: g\n",
+         "s.yaml:7:15: schedules[0].function: no such function"},
+        {"functions:\n  f:\n    bootstrap: /x\nschedules:\n  - name: a b\n"
+         "    expression: rate(1 hour)\n    function: f\n",
+         "s.yaml:5:11: schedules[0].name"},
+        {"functions:\n  f:\n    bootstrap: /x\nschedules:\n  - name: a\n"
+         "    expression: rate(1 hour)\n    function: f\n    input: '{x'\n",
+         "s.yaml:8:12: schedules[0].input: not valid JSON"},
+        {"functions:\n  f:\n    bootstrap: /x\nschedules:\n  - name: a\n"
+         "    expression: rate(1 hour)\n    function: f\n  - name: a\n"
+         "    expression: rate(1 hour)\n    function: f\n",
+         "s.yaml:8:11: schedules[1].name: duplicate"},
+        {"functions:\n  f:\n    bootstrap: /x\nschedules: {a: 1}\n", "s.yaml:4:12: schedules"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        st = NULL;
+        rc = sd_stack_parse(bad[i].yaml, strlen(bad[i].yaml), "s.yaml", "/", &st, err, sizeof(err));
+        CHECK_MSG(rc < 0 && strncmp(err, bad[i].want, strlen(bad[i].want)) == 0,
+                  "case %zu: \"%s\", want \"%s...\"", i, err, bad[i].want);
+        sd_stack_free(st);
+    }
+}
+
 int main(void)
 {
     test_civil();
     test_cron_next();
     test_rate();
     test_errors();
+    test_stack_rules();
     return TEST_REPORT();
 }
