@@ -550,6 +550,25 @@ static void test_long_poll(void)
     sd_sqs_tick(s, T0 + 6000);
     CHECK(e.replies == 1 && strstr(e.body, "later"));
 
+    /* ReceiveMessageWaitTimeSeconds of the queue applies without WaitTimeSeconds;
+     * WaitTimeSeconds 0 overrides it */
+    struct fake_conn g = {0, 0, 1, ""};
+    do_call(s, 1, "CreateQueue",
+            "{\"QueueName\":\"lp2\",\"Attributes\":{\"ReceiveMessageWaitTimeSeconds\":\"5\"}}", T0,
+            NULL, &c);
+    sd_resp_deinit(&c.resp);
+    do_call(s, 1, "ReceiveMessage", "{\"QueueUrl\":\"lp2\"}", T0 + 7000, &g, &c);
+    CHECK_INT(c.rc, SD_SQS_DEFERRED);
+    sd_resp_deinit(&c.resp);
+    do_call(s, 1, "ReceiveMessage", "{\"QueueUrl\":\"lp2\",\"WaitTimeSeconds\":0}", T0 + 7000, &g,
+            &c);
+    CHECK_INT(c.rc, 0);
+    sd_resp_deinit(&c.resp);
+    sd_sqs_tick(s, T0 + 11999);
+    CHECK_INT(g.replies, 0);
+    sd_sqs_tick(s, T0 + 12000);
+    CHECK_INT(g.replies, 1);
+
     /* a pending poll is dropped by free */
     struct fake_conn f = {0, 0, 1, ""};
     do_call(s, 1, "ReceiveMessage", "{\"QueueUrl\":\"lp\",\"WaitTimeSeconds\":10}", T0 + 7000, &f,
