@@ -193,7 +193,7 @@ static const char *pstr(const cJSON *obj, const char *key)
 static int pint(struct sqs_error *e, const cJSON *obj, const char *key, int64_t lo, int64_t hi,
                 int64_t *out)
 {
-    double d;
+    double d = 0;
     int rc = cm_query_get_num(obj, key, &d);
     if (rc == 0)
         return 0;
