@@ -257,6 +257,7 @@ static void on_signal(void *ctx, int signo)
                 sd_lambda_inflight(a->lambda));
         sd_server_stop_accepting(a->srv);
         sd_wsapi_close_all(a->wsapi);
+        sd_sqs_end_polls(a->sqs); /* long polls answer empty instead of waiting */
         a->phase = PH_DRAIN;
         a->phase_deadline_ns = now + a->cfg->drain_ns;
     } else if (a->phase == PH_DRAIN) {

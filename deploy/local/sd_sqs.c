@@ -1615,6 +1615,12 @@ static void flush_waiters(struct sd_sqs *s, struct sqs_queue *q)
     }
 }
 
+void sd_sqs_end_polls(struct sd_sqs *s)
+{
+    for (size_t i = 0; i < s->nq; i++)
+        flush_waiters(s, s->qs[i]);
+}
+
 void sd_sqs_tick(struct sd_sqs *s, int64_t now_ms)
 {
     for (size_t i = 0; i < s->nq; i++)

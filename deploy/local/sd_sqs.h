@@ -54,6 +54,8 @@ void sd_sqs_free(struct sd_sqs *s);
  * answered later through io.reply(token). With token NULL nothing is ever
  * deferred (the poll answers empty at once). Time is req->recv_wall_ns. */
 int sd_sqs_handle(struct sd_sqs *s, const struct sd_req *req, struct sd_resp *resp, void *token);
+/* Answers every pending long poll now, empty (graceful shutdown). */
+void sd_sqs_end_polls(struct sd_sqs *s);
 /* Answers long polls whose deadline passed or that can now be served
  * (visibility timeouts and delays that expired), drops dead ones, and
  * deletes messages past their retention period. Call every few ms. */

@@ -569,6 +569,16 @@ static void test_long_poll(void)
     sd_sqs_tick(s, T0 + 12000);
     CHECK_INT(g.replies, 1);
 
+    /* sd_sqs_end_polls answers every pending poll, empty */
+    struct fake_conn h = {0, 0, 1, ""};
+    do_call(s, 0, NULL, "Action=ReceiveMessage&Version=2012-11-05&QueueUrl=lp2", T0 + 13000, &h,
+            &c);
+    CHECK_INT(c.rc, SD_SQS_DEFERRED);
+    sd_resp_deinit(&c.resp);
+    sd_sqs_end_polls(s);
+    CHECK(h.replies == 1 && strstr(h.body, "<ReceiveMessageResponse") &&
+          !strstr(h.body, "<Message>"));
+
     /* a pending poll is dropped by free */
     struct fake_conn f = {0, 0, 1, ""};
     do_call(s, 1, "ReceiveMessage", "{\"QueueUrl\":\"lp\",\"WaitTimeSeconds\":10}", T0 + 7000, &f,
