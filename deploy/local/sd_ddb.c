@@ -301,6 +301,18 @@ static int64_t now_s(const struct call *c)
     return c->now_ms / 1000;
 }
 
+/* DynamoDB TTL never deletes items whose timestamp is more than five years
+ * in the past (they are taken for mistakes, e.g. other units). */
+#define TTL_MAX_AGE_S (5LL * 365 * 86400)
+
+static int ttl_expired(sqlite3_stmt *st, int col, int64_t now)
+{
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return 0;
+    int64_t e = sqlite3_column_int64(st, col);
+    return e <= now && e > now - TTL_MAX_AGE_S;
+}
+
 /* Loads the live item at k into *item (NULL when absent or expired). */
 static int item_load(struct call *c, const struct tbl *t, const struct key *k, cJSON **item)
 {
@@ -314,9 +326,7 @@ static int item_load(struct call *c, const struct tbl *t, const struct key *k, c
     bind_blob(st, 3, k->sk, k->sn);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        int expired =
-            sqlite3_column_type(st, 1) != SQLITE_NULL && sqlite3_column_int64(st, 1) <= now_s(c);
-        if (!expired)
+        if (!ttl_expired(st, 1, now_s(c)))
             *item = cJSON_Parse(col_text(st, 0));
         rc = 0;
     } else {
@@ -925,7 +935,7 @@ static int op_query_scan(struct call *c, int is_query)
     while (seg == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (more) /* one row past the page: there is a next page */
             break;
-        if (sqlite3_column_type(st, 1) != SQLITE_NULL && sqlite3_column_int64(st, 1) <= now_s(c))
+        if (ttl_expired(st, 1, now_s(c)))
             continue;
         cJSON *item = cJSON_Parse(col_text(st, 0));
         if (!item)
@@ -1607,11 +1617,12 @@ int sd_ddb_tick(struct sd_ddb *db, int64_t now_ms, int max_items)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db->db,
                            "DELETE FROM items WHERE (tbl, hk, sk) IN (SELECT tbl, hk, sk FROM "
-                           "items WHERE expires IS NOT NULL AND expires <= ? LIMIT ?)",
+                           "items WHERE expires <= ?1 AND expires > ?1 - ?3 LIMIT ?2)",
                            -1, &st, NULL) != SQLITE_OK)
         return CM_EIO;
     sqlite3_bind_int64(st, 1, now_ms / 1000);
     sqlite3_bind_int(st, 2, max_items);
+    sqlite3_bind_int64(st, 3, TTL_MAX_AGE_S);
     int rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db->db) : CM_EIO;
     sqlite3_finalize(st);
     return rc;

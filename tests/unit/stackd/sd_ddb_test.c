@@ -426,6 +426,9 @@ static void test_ttl(void)
     ok("PutItem", "{\"TableName\":\"sessions\",\"Item\":{\"id\":{\"S\":\"new\"},\"exp\":{\"N\":"
                   "\"1804067100\"}}}");
     ok("PutItem", "{\"TableName\":\"sessions\",\"Item\":{\"id\":{\"S\":\"none\"}}}");
+    /* more than five years in the past: DynamoDB leaves it alone */
+    ok("PutItem", "{\"TableName\":\"sessions\",\"Item\":{\"id\":{\"S\":\"ancient\"},\"exp\":{\"N\":"
+                  "\"1500000000\"}}}");
     cJSON *j = call("GetItem", "{\"TableName\":\"sessions\",\"Key\":{\"id\":{\"S\":\"old\"}}}");
     CHECK(cJSON_GetObjectItem(j, "Item") != NULL); /* TTL off: kept */
     cJSON_Delete(j);
@@ -449,7 +452,10 @@ static void test_ttl(void)
     CHECK_INT(sd_ddb_tick(db, NOW_MS, 100), 1);
     CHECK_INT(sd_ddb_tick(db, NOW_MS, 100), 0);
     j = call("DescribeTable", "{\"TableName\":\"sessions\"}");
-    CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "Table"), "ItemCount")->valueint, 2);
+    CHECK_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "Table"), "ItemCount")->valueint, 3);
+    cJSON_Delete(j);
+    j = call("GetItem", "{\"TableName\":\"sessions\",\"Key\":{\"id\":{\"S\":\"ancient\"}}}");
+    CHECK(cJSON_GetObjectItem(j, "Item") != NULL);
     cJSON_Delete(j);
     CHECK_INT(sd_ddb_tick(db, 1804067200000LL, 100), 1);
     ok("DeleteTable", "{\"TableName\":\"sessions\"}");
