@@ -866,7 +866,8 @@ static int syntax(struct parser *p)
     if (to > p->n)
         to = p->n;
     if (t->t == TK_EOF)
-        return perr(p, "Syntax error; token: <EOF>, near: \"%.*s\"", (int)(to - from), p->s + from);
+        return perr(p, "Syntax error; token: \"<EOF>\", near: \"%.*s\"", (int)(to - from),
+                    p->s + from);
     return perr(p, "Syntax error; token: \"%.*s\", near: \"%.*s\"", (int)t->len, p->s + t->off,
                 (int)(to - from), p->s + from);
 }

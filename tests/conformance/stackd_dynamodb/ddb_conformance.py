@@ -145,7 +145,7 @@ def run_awscli(sd):
     check(r.returncode != 0 and "ValidationException" in r.stderr, "bad key: %r" % r.stderr)
     r = aws(sd, "query", "--table-name", "orders", "--key-condition-expression", "pk = :p AND",
             "--expression-attribute-values", j({":p": {"S": "u1"}}), ok=False)
-    check("Invalid KeyConditionExpression: Syntax error; token: <EOF>" in r.stderr, "syntax error: %r" % r.stderr)
+    check("Invalid KeyConditionExpression: Syntax error; token: \"<EOF>\"" in r.stderr, "syntax error: %r" % r.stderr)
     ttl = aws(sd, "update-time-to-live", "--table-name", "orders", "--time-to-live-specification",
               "Enabled=true,AttributeName=expires")
     check(ttl.get("TimeToLiveSpecification") == {"Enabled": True, "AttributeName": "expires"}, "ttl: %r" % ttl)
@@ -226,7 +226,7 @@ def run_boto3(sd):
         check(False, "bad update did not raise")
     except ClientError as e:
         check(e.response["Error"]["Code"] == "ValidationException" and
-              e.response["Error"]["Message"].startswith("Invalid UpdateExpression: Syntax error; token: <EOF>"),
+              e.response["Error"]["Message"].startswith("Invalid UpdateExpression: Syntax error; token: \"<EOF>\""),
               "bad update: %r" % e.response["Error"])
     try:
         c.put_item(TableName="events", Item={"pk": {"N": "1"}, "sk": {"S": "x"}})

@@ -123,9 +123,9 @@ static void test_errors(void)
     const enum sd_ddb_expr_kind C = SD_DDB_EXPR_CONDITION, U = SD_DDB_EXPR_UPDATE,
                                 P = SD_DDB_EXPR_PROJECTION;
     expect_error(C, "n < < :one", "Syntax error; token: \"<\", near: \"< < :one\"");
-    expect_error(C, "n = :one AND", "Syntax error; token: <EOF>, near: \"AND\"");
+    expect_error(C, "n = :one AND", "Syntax error; token: \"<EOF>\", near: \"AND\"");
     expect_error(C, "n = :one )", "Syntax error; token: \")\"");
-    expect_error(C, "(n = :one", "Syntax error; token: <EOF>");
+    expect_error(C, "(n = :one", "Syntax error; token: \"<EOF>\"");
     expect_error(C, "n = :nope",
                  "An expression attribute value used in expression is not defined; "
                  "attribute value: :nope");
@@ -140,7 +140,7 @@ static void test_errors(void)
     expect_error(C, "a[x] = :one", "Syntax error; token: \"x\"");
     expect_error(C, "AND = :one", "Syntax error; token: \"AND\"");
     expect_error(U, "SET a = :one SET b = :two", "The \"SET\" section can only be used once");
-    expect_error(U, "SET a = :one,", "Syntax error; token: <EOF>");
+    expect_error(U, "SET a = :one,", "Syntax error; token: \"<EOF>\"");
     expect_error(U, "SET a :one", "Syntax error; token: \":one\"");
     expect_error(U, "SET a = :one, a.b = :two",
                  "Two document paths overlap with each other; must "
@@ -154,7 +154,7 @@ static void test_errors(void)
                  "Attribute name is a reserved keyword; reserved keyword: count");
     expect_error(C, "a.Status = :one", "reserved keyword: Status");
     expect_error(P, "pk, data", "reserved keyword: data");
-    expect_error(P, "a.", "Syntax error; token: <EOF>");
+    expect_error(P, "a.", "Syntax error; token: \"<EOF>\"");
 }
 
 /* Applies an update to ITEM and returns the result as compact JSON (static). */

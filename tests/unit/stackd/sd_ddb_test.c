@@ -240,7 +240,7 @@ static void test_items(void)
              "{\"N\":\"1\"}}}",
              key);
     err("UpdateItem", body, "ValidationException",
-        "Invalid UpdateExpression: Syntax error; token: <EOF>, near: \"+\"");
+        "Invalid UpdateExpression: Syntax error; token: \"<EOF>\", near: \"+\"");
 
     /* DeleteItem with condition and ALL_OLD */
     snprintf(body, sizeof(body), "{%s,\"ConditionExpression\":\"attribute_exists(nope)\"}", key);
