@@ -2,7 +2,7 @@
 """Integration tests of the order-system functions against a real stackd.
 
 Usage: orders_it.py CASE  (create_get | idempotency | validation | process | websocket |
-                      ingest_producer | deadline)
+                      ingest_producer | esm | deadline)
 
 `deadline` and `validation` need no DynamoDB or SQS: get-order talks to a socket
 that never answers, and 400s are decided before any AWS call.
@@ -431,6 +431,71 @@ def case_ingest_producer(st):
     check(len(corrs) == len(msgs), "one correlation id per message")
 
 
+ESM_STACK = """
+functions:
+  create-order:
+    bootstrap: {bin}/functions/create-order/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders,
+                  ORDERS_QUEUE_URL: "http://127.0.0.1:1/000000000000/esm-orders"}}
+  get-order:
+    bootstrap: {bin}/functions/get-order/bootstrap
+    timeout: 10s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders}}
+  process-orders:
+    bootstrap: {bin}/functions/process-orders/bootstrap
+    timeout: 5s
+    environment: {{STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders}}
+http_api:
+  routes:
+    "POST /orders": create-order
+    "GET /orders/{{id}}": get-order
+tables:
+  orders: {{hash_key: id}}
+queues:
+  esm-orders:
+    visibility_timeout: 1s
+    redrive_policy: {{dead_letter_queue: esm-dlq, max_receive_count: 2}}
+  esm-dlq: {{}}
+event_source_mappings:
+  - {{queue: esm-orders, function: process-orders, batch_size: 10, report_batch_item_failures: true}}
+"""
+
+
+def case_esm():
+    """Through stackd's real event source mapping (tables and queues from the
+    stack file): a created order is confirmed without any manual invoke, and a
+    poison message is reported as a batch item failure on every receive until
+    the redrive policy moves it to the DLQ (max_receive_count 2)."""
+    with Stackd(ESM_STACK.format(bin=BIN)) as st:
+        st.aws = lambda *a, **k: OrdersStack.aws(st, *a, **k)
+        status, _, js = post_order(st, ORDER)
+        check(status == 201, "POST: %d %s" % (status, js))
+        oid = (js or {}).get("id", "")
+
+        def confirmed():
+            s2, _, data = st.request("GET", "/orders/" + oid)
+            return s2 == 200 and json.loads(data)["status"] == "CONFIRMED"
+        check(wait_until(confirmed, 30, 0.2), "order confirmed through the mapping")
+        url = st.aws("sqs", "get-queue-url", "--queue-name", "esm-orders")["QueueUrl"]
+        dlq = st.aws("sqs", "get-queue-url", "--queue-name", "esm-dlq")["QueueUrl"]
+        st.aws("sqs", "send-message", "--queue-url", url, "--message-body", "not json",
+               "--message-attributes", "correlation_id={DataType=String,StringValue=poison-1}")
+        got = []
+        deadline = time.time() + 60
+        while not got and time.time() < deadline:
+            got = st.aws("sqs", "receive-message", "--queue-url", dlq, "--wait-time-seconds", "2",
+                         "--attribute-names", "All", "--message-attribute-names", "All").get("Messages", [])
+        if check(len(got) == 1, "poison message in the DLQ"):
+            m = got[0]
+            check(m["Body"] == "not json", "DLQ body %s" % m["Body"])
+            check(m["Attributes"].get("DeadLetterQueueSourceArn", "").endswith(":esm-orders"),
+                  "moved by the redrive policy: %s" % m["Attributes"])
+            check(m["MessageAttributes"]["correlation_id"]["StringValue"] == "poison-1", "attrs %s" % m)
+        rc = st.stop()
+        check(rc == 0, "stackd exit code %s" % rc)
+
+
 DEADLINE_STACK = """
 functions:
   get-order:
@@ -492,9 +557,13 @@ CASES = {"create_get": case_create_get, "idempotency": case_idempotency,
 
 
 def main():
-    if len(sys.argv) != 2 or (sys.argv[1] not in CASES and sys.argv[1] != "deadline"):
-        print("usage: orders_it.py %s|deadline" % "|".join(CASES))
+    if len(sys.argv) != 2 or (sys.argv[1] not in CASES and sys.argv[1] not in ("deadline", "esm")):
+        print("usage: orders_it.py %s|deadline|esm" % "|".join(CASES))
         return 2
+    if sys.argv[1] == "esm":
+        case_esm()
+        print("esm: %d failures" % len(failures))
+        return 1 if failures else 0
     if sys.argv[1] == "deadline":
         case_deadline()
         print("deadline: %d failures" % len(failures))
