@@ -148,7 +148,6 @@ static void fire_rule(void *ctx, const char *function, const char *payload, size
         cm_warn("schedule: could not queue an invocation of %s", function);
 }
 
-/* The stack file's mappings; their queues must exist by now. */
 /* queues: from the stack file, created or updated at start; dead-letter
  * queues first (pass 0 without redrive), so every target exists. */
 static int create_stack_queues(struct app *a, int64_t now_ms)
@@ -171,6 +170,7 @@ static int create_stack_queues(struct app *a, int64_t now_ms)
     return 0;
 }
 
+/* The stack file's mappings; their queues exist by now (create_stack_queues). */
 static int create_stack_esms(struct app *a, int64_t now_ms)
 {
     char err[512];

@@ -12,6 +12,9 @@ Usage: esm_it.py CASE
             "fail" is received twice and ends in the DLQ; then
             update-event-source-mapping --batch-size changes batches live;
             get/list/delete of the mapping.
+  throttle  queues and a mapping from the stack file; the function has reserved
+            concurrency 1, so the mapping's 5 initial batches are throttled:
+            it backs off, still drains the queue, and Throttles are recorded.
   bad_stack stack files with a mapping to a missing queue and with a bad
             schedule expression exit 2 naming file:line:col.
   schedule  (slow) a rate(1 minute) rule invokes the function once, about a
@@ -71,10 +74,10 @@ def counts(sd, url):
     return int(a["ApproximateNumberOfMessages"]), int(a["ApproximateNumberOfMessagesNotVisible"])
 
 
-def records_by_request(sd):
+def records_by_request(sd, fn="hello"):
     """{requestId: [messageId, ...]} from the function's "hello record" lines."""
     out = {}
-    for e in sd.log_events("/aws/lambda/hello"):
+    for e in sd.log_events("/aws/lambda/" + fn):
         m = e["message"]
         if '"hello record"' not in m:
             continue
@@ -181,6 +184,45 @@ def case_drain():
         check(sd.stop() == 0, "stackd did not exit cleanly")
 
 
+def case_throttle():
+    stack = """
+functions:
+  one:
+    bootstrap: @HELLO@
+    reserved_concurrency: 1
+    environment: {STACKD_TEST_MARKER: "@MARKER@"}
+queues:
+  slow-in:
+    visibility_timeout: 60s
+event_source_mappings:
+  - {queue: slow-in, function: one, batch_size: 1, maximum_concurrency: 20}
+"""
+    with Stackd(stack) as sd:
+        lst = aws(sd, "lambda", "list-event-source-mappings", "--function-name", "one")
+        ms = lst.get("EventSourceMappings", [])
+        check(len(ms) == 1 and ms[0].get("BatchSize") == 1 and ms[0].get("State") == "Enabled"
+              and ms[0].get("ScalingConfig") == {"MaximumConcurrency": 20}, "stack mapping: %r" % lst)
+        url = aws(sd, "sqs", "get-queue-url", "--queue-name", "slow-in")["QueueUrl"]
+        t0 = time.time()
+        ids = send_batches(sd, url, ["t%02d" % i for i in range(40)])
+        check(wait_until(lambda: counts(sd, url) == (0, 0), timeout=60, step=0.5),
+              "queue did not drain: %r" % (counts(sd, url),))
+        print("drained 40 messages one at a time in %.1f s" % (time.time() - t0))
+        seen = records_by_request(sd, "one")
+        check(all(len(v) == 1 for v in seen.values()), "batch above 1: %r" % seen)
+        missing = set(ids) - {i for v in seen.values() for i in v}
+        check(not missing, "%d messages missing (%d batches seen)" % (len(missing), len(seen)))
+        now = int(time.time())
+        st = aws(sd, "cloudwatch", "get-metric-statistics", "--namespace", "AWS/Lambda",
+                 "--metric-name", "Throttles", "--dimensions", "Name=FunctionName,Value=one",
+                 "--start-time", str(now - 600), "--end-time", str(now + 60), "--period", "60",
+                 "--statistics", "Sum")
+        throttles = sum(p.get("Sum", 0) for p in st.get("Datapoints", []))
+        check(throttles > 0, "no Throttles recorded: %r" % st)
+        print("throttles: %d" % throttles)
+        check(sd.stop() == 0, "stackd did not exit cleanly")
+
+
 def case_bad_stack():
     d = tempfile.mkdtemp(prefix="stackd-esm-bad-")
     cases = [
@@ -236,6 +278,6 @@ schedules:
 
 if __name__ == "__main__":
     case = sys.argv[1] if len(sys.argv) > 1 else "drain"
-    {"drain": case_drain, "bad_stack": case_bad_stack, "schedule": case_schedule}[case]()
+    {"drain": case_drain, "throttle": case_throttle, "bad_stack": case_bad_stack, "schedule": case_schedule}[case]()
     print("%d failed" % len(failures))
     sys.exit(1 if failures else 0)
