@@ -127,7 +127,8 @@ static int init(void *user, struct rt_error *err)
     if (!app->queue_url || !*app->queue_url)
         app->queue_url = getenv("ORDERS_QUEUE_URL");
     if (!app->queue_url || !*app->queue_url) {
-        rt_error_set(err, "Runtime.ConfigError", "INGEST_QUEUE_URL or ORDERS_QUEUE_URL must be set");
+        rt_error_set(err, "Runtime.ConfigError",
+                     "INGEST_QUEUE_URL or ORDERS_QUEUE_URL must be set");
         return CM_EINVAL;
     }
     app->aws = ord_aws_new(ord_env_i64("ORDERS_AWS_TIMEOUT_MS", 3000, 100, 60000));

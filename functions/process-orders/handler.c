@@ -60,9 +60,9 @@ static int update_status(struct app *app, struct ord_order *o)
     cJSON_AddStringToObject(b, "TableName", app->orders_table);
     cJSON_AddItemToObject(key, "id", ord_av_s(o->id));
     cJSON_AddItemToObject(b, "Key", key);
-    cJSON_AddStringToObject(b, "UpdateExpression", o->reason
-                                                        ? "SET #st = :new, #up = :now, #r = :r"
-                                                        : "SET #st = :new, #up = :now");
+    cJSON_AddStringToObject(b, "UpdateExpression",
+                            o->reason ? "SET #st = :new, #up = :now, #r = :r"
+                                      : "SET #st = :new, #up = :now");
     cJSON_AddStringToObject(b, "ConditionExpression", "#st = :pending");
     cJSON *names = cJSON_AddObjectToObject(b, "ExpressionAttributeNames");
     cJSON_AddStringToObject(names, "#st", "status");
@@ -136,8 +136,7 @@ static int push_key(struct app *app, const char *pk, const struct cm_buf *msg)
     return pushed;
 }
 
-static void push_update(const struct rt_invocation *inv, struct app *app,
-                        const struct ord_order *o)
+static void push_update(const struct rt_invocation *inv, struct app *app, const struct ord_order *o)
 {
     if (!app->conn_table || !app->ws_endpoint[0])
         return;
@@ -188,7 +187,8 @@ static int process(const struct rt_invocation *inv, struct app *app, const struc
         goto out;
     }
     struct rt_log_field f[] = {{"orderId", o.id, 0}, {"status", ord_status_name(o.status), 0}};
-    rt_log_fields(CM_LOG_INFO, f, 2, "order %s", o.status == ORD_CONFIRMED ? "confirmed" : "failed");
+    rt_log_fields(CM_LOG_INFO, f, 2, "order %s",
+                  o.status == ORD_CONFIRMED ? "confirmed" : "failed");
     rt_metrics_add(inv->metrics, o.status == ORD_CONFIRMED ? "OrdersConfirmed" : "OrdersFailed",
                    RT_UNIT_COUNT, 1);
     push_update(inv, app, &o);

@@ -102,8 +102,8 @@ static int send_batch(struct app *app, const struct ord_order *orders, size_t n)
     } else {
         ok = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.json, "Successful"));
         const cJSON *f, *failed = cJSON_GetObjectItemCaseSensitive(r.json, "Failed");
-        cJSON_ArrayForEach(f, failed)
-            rt_warn("entry %s not sent: %s", cm_json_str(f, "Id", "?"), cm_json_str(f, "Code", "?"));
+        cJSON_ArrayForEach(f, failed) rt_warn("entry %s not sent: %s", cm_json_str(f, "Id", "?"),
+                                              cm_json_str(f, "Code", "?"));
     }
     ord_resp_deinit(&r);
     cJSON_Delete(b);
@@ -133,15 +133,16 @@ static int produce(const struct rt_invocation *inv, struct app *app, int64_t cou
         for (size_t i = 0; i < n; i++)
             ord_order_deinit(&orders[i]);
         if (rt_remaining_ms(inv) < 1000) {
-            rt_warn("stopping early: %lld of %lld left for the next run",
-                    (long long)(count - done), (long long)count);
+            rt_warn("stopping early: %lld of %lld left for the next run", (long long)(count - done),
+                    (long long)count);
             break;
         }
     }
     rt_metrics_add(inv->metrics, "OrdersProduced", RT_UNIT_COUNT, (double)produced);
     if (failed)
         rt_metrics_add(inv->metrics, "ProduceFailures", RT_UNIT_COUNT, (double)failed);
-    struct rt_log_field f[] = {{"produced", NULL, (double)produced}, {"failed", NULL, (double)failed}};
+    struct rt_log_field f[] = {{"produced", NULL, (double)produced},
+                               {"failed", NULL, (double)failed}};
     rt_log_fields(CM_LOG_INFO, f, 2, "produced orders");
     return cm_buf_printf(out, "{\"produced\":%lld,\"failed\":%lld}", (long long)produced,
                          (long long)failed);
