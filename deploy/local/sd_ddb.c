@@ -42,9 +42,20 @@
 #define MSG_NOT_FOUND     "Requested resource not found"
 #define MSG_BAD_KEY       "The provided key element does not match the schema"
 
+#define STMT_CACHE 64
+
+/* Prepared statements are cached by SQL text (static strings and the few
+ * Query/Scan shapes): preparing costs more than running a point lookup. */
+struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *st;
+};
+
 struct sd_ddb {
     sqlite3 *db;
     char *region, *account;
+    struct stmt_slot cache[STMT_CACHE];
+    int n_cache;
 };
 
 struct tbl {
@@ -148,20 +159,64 @@ void sd_ddb_free(struct sd_ddb *db)
 {
     if (!db)
         return;
+    for (int i = 0; i < db->n_cache; i++) {
+        sqlite3_finalize(db->cache[i].st);
+        free(db->cache[i].sql);
+    }
     sqlite3_close_v2(db->db);
     free(db->region);
     free(db->account);
     free(db);
 }
 
+/* A ready statement for sql (from the cache when possible); give it back
+ * with unprep. A statement is never in use twice at once: callers step it to
+ * the end (or reset it) before preparing the same SQL again. */
 static sqlite3_stmt *prep(struct call *c, const char *sql)
 {
+    struct sd_ddb *d = c->db;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    for (int i = 0; i < d->n_cache; i++)
+        if (strcmp(d->cache[i].sql, sql) == 0)
+            return d->cache[i].st;
+    if (sqlite3_prepare_v3(d->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
         db_fail(c);
         return NULL;
     }
+    if (d->n_cache < STMT_CACHE) {
+        d->cache[d->n_cache].sql = cm_xstrdup(sql);
+        d->cache[d->n_cache++].st = st;
+    }
     return st;
+}
+
+static int is_cached(const struct sd_ddb *d, const sqlite3_stmt *st)
+{
+    for (int i = 0; i < d->n_cache; i++)
+        if (d->cache[i].st == st)
+            return 1;
+    return 0;
+}
+
+static void unprep(struct call *c, sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    if (is_cached(c->db, st)) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        unprep(c, st);
+    }
+}
+
+/* Runs a statement without results (BEGIN, COMMIT, ...). */
+static int exec_cached(struct call *c, const char *sql)
+{
+    sqlite3_stmt *st = prep(c, sql);
+    int rc = st && sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    unprep(c, st);
+    return rc;
 }
 
 static void bind_blob(sqlite3_stmt *st, int i, const unsigned char *p, size_t n)
@@ -206,7 +261,7 @@ static int table_get(struct call *c, const char *name, struct tbl *t)
     } else {
         rc = rc == SQLITE_DONE ? 0 : db_fail(c);
     }
-    sqlite3_finalize(st);
+    unprep(c, st);
     return rc;
 }
 
@@ -332,7 +387,7 @@ static int item_load(struct call *c, const struct tbl *t, const struct key *k, c
     } else {
         rc = rc == SQLITE_DONE ? 0 : db_fail(c);
     }
-    sqlite3_finalize(st);
+    unprep(c, st);
     return rc;
 }
 
@@ -374,7 +429,7 @@ static int item_store(struct call *c, const struct tbl *t, const struct key *k, 
         sqlite3_bind_null(st, 6);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = db_fail(c);
-    sqlite3_finalize(st);
+    unprep(c, st);
     cm_buf_deinit(&b);
     return rc;
 }
@@ -388,7 +443,7 @@ static int item_delete(struct call *c, const struct tbl *t, const struct key *k)
     bind_blob(st, 2, k->hk, k->hn);
     bind_blob(st, 3, k->sk, k->sn);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c);
-    sqlite3_finalize(st);
+    unprep(c, st);
     return rc;
 }
 
@@ -960,7 +1015,7 @@ static int op_query_scan(struct call *c, int is_query)
     cJSON_Delete(last);
     add_capacity(c, c->out, q.t.name, read_units(bytes, consistent(c, c->in)));
 out:
-    sqlite3_finalize(st);
+    unprep(c, st);
     cm_buf_deinit(&sql);
     qstate_free(&q);
     return rc;
@@ -1181,7 +1236,7 @@ static cJSON *describe(struct call *c, const struct tbl *t, const char *status)
             count = sqlite3_column_int64(st, 0);
             bytes = (int64_t)sqlite3_column_double(st, 1);
         }
-        sqlite3_finalize(st);
+        unprep(c, st);
     }
     add_key_schema(d, t);
     cJSON_AddStringToObject(d, "TableName", t->name);
@@ -1247,7 +1302,7 @@ static int table_insert(struct call *c, struct tbl *t)
     sqlite3_bind_int(st, 11, t->ttl_on);
     sqlite3_bind_text(st, 12, t->table_id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c);
-    sqlite3_finalize(st);
+    unprep(c, st);
     return rc;
 }
 
@@ -1381,8 +1436,8 @@ static int op_delete_table(struct call *c)
     } else {
         rc = CM_EIO;
     }
-    sqlite3_finalize(a);
-    sqlite3_finalize(b);
+    unprep(c, a);
+    unprep(c, b);
     return rc;
 }
 
@@ -1411,7 +1466,7 @@ static int op_list_tables(struct call *c)
         }
         cJSON_AddItemToArray(names, cJSON_CreateString(col_text(st, 0)));
     }
-    sqlite3_finalize(st);
+    unprep(c, st);
     return rc == SQLITE_DONE ? 0 : db_fail(c);
 }
 
@@ -1442,8 +1497,8 @@ static int ttl_recompute(struct call *c, const struct tbl *t)
         sqlite3_reset(upd);
     }
 out:
-    sqlite3_finalize(sel);
-    sqlite3_finalize(upd);
+    unprep(c, sel);
+    unprep(c, upd);
     return rc;
 }
 
@@ -1478,7 +1533,7 @@ static int op_update_ttl(struct call *c)
     sqlite3_bind_int(st, 2, t.ttl_on);
     sqlite3_bind_text(st, 3, t.name, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c);
-    sqlite3_finalize(st);
+    unprep(c, st);
     if (rc == 0)
         rc = ttl_recompute(c, &t);
     if (rc == 0) {
@@ -1565,16 +1620,16 @@ int sd_ddb_call(struct sd_ddb *db, const char *op, const char *body, size_t len,
         return 400;
     }
     c.out = cJSON_CreateObject();
-    int rc = sqlite3_exec(db->db, o->writes ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+    int rc = exec_cached(&c, o->writes ? "BEGIN IMMEDIATE" : "BEGIN");
     if (rc != SQLITE_OK) {
         db_fail(&c);
     } else {
         rc = o->fn(&c);
         if (rc < 0 || c.etype[0])
-            sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
-        else if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            exec_cached(&c, "ROLLBACK");
+        else if (exec_cached(&c, "COMMIT") != SQLITE_OK) {
             db_fail(&c);
-            sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+            exec_cached(&c, "ROLLBACK");
         }
     }
     if (c.etype[0]) {
