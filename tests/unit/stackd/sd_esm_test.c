@@ -32,6 +32,7 @@ struct tq {
     int n;
     int64_t vis_ms;
     int receive_calls;
+    size_t big_body; /* > 0: every body is this many 'x' */
 };
 
 struct call {
@@ -71,8 +72,14 @@ static int q_receive(void *ctx, const char *queue, int max, int64_t now, struct 
         char h[64];
         snprintf(h, sizeof(h), "rh-%d-%d", i, q->receives);
         m->receipt_handle = cm_xstrdup(h);
-        m->body = cm_xstrdup(q->body);
-        m->body_len = strlen(q->body);
+        if (Q.big_body) {
+            m->body = cm_xmalloc(Q.big_body + 1);
+            memset(m->body, 'x', Q.big_body);
+            m->body[Q.big_body] = '\0';
+        } else {
+            m->body = cm_xstrdup(q->body);
+        }
+        m->body_len = strlen(m->body);
         memcpy(m->md5_body, "00000000000000000000000000000000", 33);
         m->sent_ms = 1000;
         m->first_receive_ms = 2000;
@@ -334,6 +341,28 @@ static void test_window(void)
     CHECK_INT(sd_esm_set_batching(e, id, 11, 0, err, sizeof(err)), CM_EINVAL);
     CHECK(strstr(err, "greater than 0") != NULL);
     CHECK_INT(sd_esm_set_batching(e, "nope", 5, 0, err, sizeof(err)), CM_ENOTFOUND);
+    teardown(e);
+}
+
+/* A batch is cut so the event stays under the 6 MB synchronous limit. */
+static void test_payload_limit(void)
+{
+    struct sd_esm *e = setup(10);
+    char id[37];
+    Q.big_body = 1000000;
+    create(e, 10, 1, 0, 0, id);
+    sd_esm_tick(e, 0);
+    CHECK_INT(F.n_calls, 1);
+    CHECK_INT(records_in(&F.calls[0]), 6); /* 7 records of ~1 MB are over 6,291,456 bytes */
+    CHECK(F.calls[0].len <= SD_ESM_MAX_PAYLOAD);
+    struct sd_esm_stats st;
+    sd_esm_stats(e, id, &st);
+    CHECK_INT(st.gathered, 4);
+    sd_esm_tick(e, 999);
+    CHECK_INT(F.n_calls, 1);
+    sd_esm_tick(e, 1000); /* the rest goes when the window passes */
+    CHECK_INT(F.n_calls, 2);
+    CHECK_INT(records_in(&F.calls[1]), 4);
     teardown(e);
 }
 
@@ -668,6 +697,7 @@ int main(void)
     test_record_shape();
     test_batch_size_window0();
     test_window();
+    test_payload_limit();
     test_partial();
     test_throttle();
     test_scaling();
