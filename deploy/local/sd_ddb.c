@@ -595,16 +595,6 @@ static int check_key_values(struct call *c, cJSON *key)
     return sd_ddb_item_check(key, why, sizeof(why)) < 0 ? VFAIL(c, "%s", why) : 0;
 }
 
-/* Attributes of a for UpdateItem's UPDATED_* ReturnValues: those in touched. */
-static cJSON *pick(const cJSON *item, const cJSON *touched)
-{
-    cJSON *o = cJSON_CreateObject();
-    for (const cJSON *e = item ? item->child : NULL; e; e = e->next)
-        if (cJSON_GetObjectItemCaseSensitive(touched, e->string))
-            cJSON_AddItemToObject(o, e->string, cJSON_Duplicate(e, 1));
-    return o;
-}
-
 /* ---- item operations ---------------------------------------------------------------- */
 
 /* Common shape of PutItem/UpdateItem/DeleteItem: the table, its key, the
@@ -733,9 +723,9 @@ static int op_update_item(struct call *c)
     else if (strcmp(rv, "ALL_OLD") == 0)
         attrs = w.old ? cJSON_Duplicate(w.old, 1) : NULL;
     else if (strcmp(rv, "UPDATED_NEW") == 0)
-        attrs = pick(item, touched);
+        attrs = sd_ddb_expr_project_updated(w.update, item);
     else
-        attrs = w.old ? pick(w.old, touched) : NULL;
+        attrs = w.old ? sd_ddb_expr_project_updated(w.update, w.old) : NULL;
     if (attrs && attrs->child)
         cJSON_AddItemToObject(c->out, "Attributes", attrs);
     else

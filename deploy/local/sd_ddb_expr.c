@@ -1875,6 +1875,14 @@ static void project_path(cJSON *dst, const struct path *pa, const cJSON *item)
     }
 }
 
+cJSON *sd_ddb_expr_project_updated(const struct sd_ddb_expr *e, const cJSON *item)
+{
+    cJSON *out = cJSON_CreateObject();
+    for (int i = 0; e && item && e->kind == SD_DDB_EXPR_UPDATE && i < e->nact; i++)
+        project_path(out, e->nodes[e->acts[i].path].path, item);
+    return out;
+}
+
 cJSON *sd_ddb_expr_project(const struct sd_ddb_expr *e, const cJSON *item)
 {
     cJSON *out = cJSON_CreateObject();

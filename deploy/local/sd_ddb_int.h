@@ -131,6 +131,9 @@ int sd_ddb_expr_update(const struct sd_ddb_expr *e, cJSON *item, const char *con
 
 /* Projection: a new object with the projected paths of item. */
 cJSON *sd_ddb_expr_project(const struct sd_ddb_expr *e, const cJSON *item);
+/* UpdateItem's UPDATED_OLD/UPDATED_NEW: a new object with the paths an
+ * update expression acts on, as found in item (absent paths left out). */
+cJSON *sd_ddb_expr_project_updated(const struct sd_ddb_expr *e, const cJSON *item);
 
 /* Key condition: the hash key value and optional range condition. */
 enum sd_ddb_kop {

@@ -272,6 +272,24 @@ static void test_projection(void)
     sd_ddb_expr_free(e);
 }
 
+static void test_project_updated(void)
+{
+    char why[512];
+    struct sd_ddb_expr *e =
+        parse(SD_DDB_EXPR_UPDATE, "SET #m.a[1].c = :one, n = :two REMOVE nope ADD tags :ss", why);
+    CHECK(e != NULL);
+    cJSON *item = cJSON_Parse(ITEM);
+    cJSON *p = sd_ddb_expr_project_updated(e, item);
+    char *s = cJSON_PrintUnformatted(p);
+    CHECK_STR(
+        s, "{\"map\":{\"M\":{\"a\":{\"L\":[{\"M\":{\"c\":{\"N\":\"7\"}}}]}}},\"n\":{\"N\":\"5\"},"
+           "\"tags\":{\"SS\":[\"p\",\"q\"]}}");
+    free(s);
+    cJSON_Delete(p);
+    cJSON_Delete(item);
+    sd_ddb_expr_free(e);
+}
+
 static void test_keycond(void)
 {
     char why[512];
@@ -338,6 +356,7 @@ int main(void)
     test_updates();
     test_projection();
     test_keycond();
+    test_project_updated();
     test_used_tracking();
     cJSON_Delete(g_values);
     cJSON_Delete(g_names);
