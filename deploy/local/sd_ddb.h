@@ -3,17 +3,22 @@
  * DescribeTable, ListTables, DeleteTable, PutItem, GetItem, UpdateItem,
  * DeleteItem, Query, Scan, BatchWriteItem, BatchGetItem, UpdateTimeToLive and
  * DescribeTimeToLive, with condition, update, projection, key-condition and
- * filter expressions. Secondary indexes, streams, transactions, PartiQL and
- * the legacy Expected/AttributeUpdates/KeyConditions parameters are not
- * emulated (ValidationException names them).
+ * filter expressions (bare attribute names that are DynamoDB reserved words
+ * are rejected as DynamoDB does), ReturnValues, ReturnValuesOnConditionCheck-
+ * Failure, ReturnConsumedCapacity (units as DynamoDB bills them). Secondary
+ * indexes, streams, transactions, PartiQL and the legacy Expected/
+ * AttributeUpdates/KeyConditions/AttributesToGet parameters are not emulated
+ * (ValidationException names them). Scan's Segment/TotalSegments are
+ * accepted; segment 0 holds every item.
  *
  * Storage: one SQLite database (a file in WAL mode under --data-dir, or in
  * memory), table `items(tbl, hk, sk, item, expires)` keyed by (tbl, hk, sk):
  * hk/sk are byte encodings of the key attributes whose memcmp order is
  * DynamoDB's order (S: UTF-8 bytes, B: the bytes, N: sd_ddb_dec_sortkey), so
- * Query is an index range scan; item is the item's canonical JSON. Every write
+ * Query is an index range scan; item is the item's canonical JSON. Every
  * request is one SQLite transaction, and stackd is single-threaded, so
- * conditional writes are atomic.
+ * conditional writes are atomic. WAL with synchronous=NORMAL: a killed stackd
+ * loses nothing committed; a power cut may lose the last transactions.
  *
  * TTL: when enabled on a table, items whose TTL attribute is a number of
  * epoch seconds <= now are invisible to reads at once and deleted by

@@ -1083,6 +1083,19 @@ static int parse_bool_fn(struct parser *p)
             return perr(p, "%s",
                         "Incorrect operand type for operator or function; operator or function: "
                         "attribute_type, operand type: PATH");
+        if (k == N_TYPE) {
+            static const char *const types[] = {"S",    "SS",   "N", "NS", "B", "BS",
+                                                "BOOL", "NULL", "L", "M",  NULL};
+            const cJSON *tv = p->e->nodes[b].val;
+            int known = 0;
+            for (int i = 0; types[i] && sd_ddb_av_type(tv) == SD_DDB_T_S; i++)
+                known |= strcmp(types[i], tv->child->valuestring) == 0;
+            if (!known)
+                return perr(p,
+                            "Invalid attribute type name found; type: %s, valid types: "
+                            "{ B,NULL,SS,BOOL,L,BS,N,NS,S,M }",
+                            sd_ddb_av_type(tv) == SD_DDB_T_S ? tv->child->valuestring : "?");
+        }
     }
     if (expect(p, TK_RP) < 0)
         return -1;

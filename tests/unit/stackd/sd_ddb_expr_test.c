@@ -154,6 +154,7 @@ static void test_errors(void)
                  "Attribute name is a reserved keyword; reserved keyword: count");
     expect_error(C, "a.Status = :one", "reserved keyword: Status");
     expect_error(P, "pk, data", "reserved keyword: data");
+    expect_error(C, "attribute_type(n, :a)", "Invalid attribute type name found; type: a");
     expect_error(P, "a.", "Syntax error; token: \"<EOF>\"");
 }
 
