@@ -924,60 +924,39 @@ static int query_setup(struct call *c, struct qstate *q, int is_query, int forwa
     return 0;
 }
 
-static int op_query_scan(struct call *c, int is_query)
+/* Limit and Select of Query/Scan. */
+static int check_page_params(struct call *c, int64_t *limit, int *count_only)
 {
-    struct qstate q;
-    struct cm_buf sql;
-    struct binds b;
-    sqlite3_stmt *st = NULL;
-    memset(&q, 0, sizeof(q));
-    memset(&b, 0, sizeof(b));
-    cm_buf_init(&sql, 4096);
-    const cJSON *sif = cJSON_GetObjectItemCaseSensitive(c->in, "ScanIndexForward");
-    int forward = !cJSON_IsFalse(sif);
-    int64_t limit = cm_json_int(c->in, "Limit", 0);
     const char *sel = opt_str(c, "Select");
-    int count_only = sel && strcmp(sel, "COUNT") == 0;
-    int rc = 0;
-    if (cJSON_GetObjectItemCaseSensitive(c->in, "Limit") && limit < 1) {
-        rc = VFAIL(c,
-                   "1 validation error detected: Value '%lld' at 'limit' failed to satisfy "
-                   "constraint: Member must have value greater than or equal to 1",
-                   (long long)limit);
-        goto out;
-    }
+    *limit = cm_json_int(c->in, "Limit", 0);
+    *count_only = sel && strcmp(sel, "COUNT") == 0;
+    if (cJSON_GetObjectItemCaseSensitive(c->in, "Limit") && *limit < 1)
+        return VFAIL(c,
+                     "1 validation error detected: Value '%lld' at 'limit' failed to satisfy "
+                     "constraint: Member must have value greater than or equal to 1",
+                     (long long)*limit);
     if (sel && strcmp(sel, "COUNT") != 0 && strcmp(sel, "ALL_ATTRIBUTES") != 0 &&
-        strcmp(sel, "SPECIFIC_ATTRIBUTES") != 0 && strcmp(sel, "ALL_PROJECTED_ATTRIBUTES") != 0) {
-        rc = VFAIL(c,
-                   "1 validation error detected: Value '%s' at 'select' failed to satisfy "
-                   "constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, "
-                   "COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
-                   sel);
-        goto out;
-    }
-    if ((rc = query_setup(c, &q, is_query, forward, &sql, &b)) < 0)
-        goto out;
-    int seg = (int)cm_json_int(c->in, "Segment", 0),
-        nseg = (int)cm_json_int(c->in, "TotalSegments", 1);
-    if (!is_query && (nseg < 1 || seg < 0 || seg >= nseg)) {
-        rc = VFAIL(c, "The Segment parameter is zero-based and must be less than parameter "
-                      "TotalSegments");
-        goto out;
-    }
-    if (!(st = prep(c, sql.data))) {
-        rc = CM_EIO;
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, q.t.name, -1, SQLITE_TRANSIENT);
-    for (int i = 0; i < b.count; i++)
-        bind_blob(st, i + 2, b.p[i], b.n[i]);
+        strcmp(sel, "SPECIFIC_ATTRIBUTES") != 0 && strcmp(sel, "ALL_PROJECTED_ATTRIBUTES") != 0)
+        return VFAIL(c,
+                     "1 validation error detected: Value '%s' at 'select' failed to satisfy "
+                     "constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, "
+                     "COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+                     sel);
+    return 0;
+}
+
+/* Steps the bound statement: Limit counts items evaluated (before the
+ * filter), a page also ends after 1 MB evaluated, and LastEvaluatedKey is
+ * set only when a further row exists. Fills Items, Count, ScannedCount. */
+static int scan_rows(struct call *c, sqlite3_stmt *st, const struct qstate *q, int64_t limit,
+                     int count_only)
+{
     cJSON *items = count_only ? NULL : cJSON_AddArrayToObject(c->out, "Items");
     cJSON *last = NULL;
     int64_t scanned = 0, matched = 0;
     size_t bytes = 0;
-    int more = 0, step = SQLITE_DONE;
-    /* Segments: everything is in segment 0 (a valid, if unbalanced, split). */
-    while (seg == 0 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+    int more = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (more) /* one row past the page: there is a next page */
             break;
         if (ttl_expired(st, 1, now_s(c)))
@@ -987,11 +966,11 @@ static int op_query_scan(struct call *c, int is_query)
             continue;
         scanned++;
         bytes += (size_t)sqlite3_column_int64(st, 2);
-        if (!q.filter || sd_ddb_expr_eval(q.filter, item)) {
+        if (!q->filter || sd_ddb_expr_eval(q->filter, item)) {
             matched++;
             if (items)
-                cJSON_AddItemToArray(items, q.proj ? sd_ddb_expr_project(q.proj, item)
-                                                   : cJSON_Duplicate(item, 1));
+                cJSON_AddItemToArray(items, q->proj ? sd_ddb_expr_project(q->proj, item)
+                                                    : cJSON_Duplicate(item, 1));
         }
         cJSON_Delete(last);
         last = item;
@@ -1000,10 +979,50 @@ static int op_query_scan(struct call *c, int is_query)
     }
     cJSON_AddNumberToObject(c->out, "Count", (double)matched);
     cJSON_AddNumberToObject(c->out, "ScannedCount", (double)scanned);
-    if (more && last && seg == 0 && step == SQLITE_ROW)
-        cJSON_AddItemToObject(c->out, "LastEvaluatedKey", key_of(&q.t, last));
+    if (more && last && step == SQLITE_ROW)
+        cJSON_AddItemToObject(c->out, "LastEvaluatedKey", key_of(&q->t, last));
     cJSON_Delete(last);
-    add_capacity(c, c->out, q.t.name, read_units(bytes, consistent(c, c->in)));
+    add_capacity(c, c->out, q->t.name, read_units(bytes, consistent(c, c->in)));
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : db_fail(c);
+}
+
+static int op_query_scan(struct call *c, int is_query)
+{
+    struct qstate q;
+    struct cm_buf sql;
+    struct binds b;
+    sqlite3_stmt *st = NULL;
+    int64_t limit;
+    int count_only, rc;
+    memset(&q, 0, sizeof(q));
+    memset(&b, 0, sizeof(b));
+    cm_buf_init(&sql, 4096);
+    int forward = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(c->in, "ScanIndexForward"));
+    int seg = (int)cm_json_int(c->in, "Segment", 0),
+        nseg = (int)cm_json_int(c->in, "TotalSegments", 1);
+    if ((rc = check_page_params(c, &limit, &count_only)) < 0 ||
+        (rc = query_setup(c, &q, is_query, forward, &sql, &b)) < 0)
+        goto out;
+    if (!is_query && (nseg < 1 || seg < 0 || seg >= nseg)) {
+        rc = VFAIL(c, "The Segment parameter is zero-based and must be less than parameter "
+                      "TotalSegments");
+        goto out;
+    }
+    if (seg != 0) { /* everything is in segment 0 (a valid, if unbalanced, split) */
+        if (!count_only)
+            cJSON_AddArrayToObject(c->out, "Items");
+        cJSON_AddNumberToObject(c->out, "Count", 0);
+        cJSON_AddNumberToObject(c->out, "ScannedCount", 0);
+        goto out;
+    }
+    if (!(st = prep(c, sql.data))) {
+        rc = CM_EIO;
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, q.t.name, -1, SQLITE_TRANSIENT);
+    for (int i = 0; i < b.count; i++)
+        bind_blob(st, i + 2, b.p[i], b.n[i]);
+    rc = scan_rows(c, st, &q, limit, count_only);
 out:
     unprep(c, st);
     cm_buf_deinit(&sql);

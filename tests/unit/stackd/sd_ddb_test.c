@@ -362,6 +362,12 @@ static void test_query(void)
     err("Query", body, "ValidationException", "Query condition missed key schema element: pk");
     err("Query", "{\"TableName\":\"orders\"}", "ValidationException",
         "KeyConditionExpression parameter must be specified");
+    j = call("Scan", "{\"TableName\":\"orders\",\"Segment\":1,\"TotalSegments\":2}");
+    CHECK(last_status == 200 && cJSON_GetObjectItem(j, "Count")->valueint == 0);
+    cJSON_Delete(j);
+    err("Scan", "{\"TableName\":\"orders\",\"Segment\":2,\"TotalSegments\":2}",
+        "ValidationException", "Segment parameter is zero-based");
+    err("Query", "{\"TableName\":\"orders\",\"Limit\":0}", "ValidationException", "'limit'");
     j = call("Scan", "{\"TableName\":\"orders\",\"Limit\":4}");
     CHECK_INT(cJSON_GetObjectItem(j, "Count")->valueint, 4);
     CHECK(cJSON_GetObjectItem(j, "LastEvaluatedKey") != NULL);
