@@ -34,9 +34,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../
 import stackd_fixture  # noqa: E402
 from stackd_fixture import Stackd, wait_until  # noqa: E402
 from ws_it import WS  # noqa: E402  (a minimal RFC 6455 client)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../lib"))
+from orders_lib import aws_cli, post_order, recv_json  # noqa: E402,F401
 
 BIN = stackd_fixture.BINARY_DIR
-AWS = "/usr/bin/aws"
 QUEUE = "orders-it"
 
 STACK = """
@@ -129,17 +130,7 @@ class OrdersStack(Stackd):
         raise OSError("stackd did not start on port %d; log:\n%s" % (self.fixed_port, self.read_log()))
 
     def aws(self, *args, check_rc=True):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDTEST", AWS_SECRET_ACCESS_KEY="secret",
-                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
-                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        env.pop("AWS_PROFILE", None)
-        cmd = [AWS, "--endpoint-url", "http://127.0.0.1:%d" % self.port, "--output", "json"] + list(args)
-        p = subprocess.run(cmd, env=env, capture_output=True, timeout=60)
-        if check_rc and p.returncode != 0:
-            raise AssertionError("%s failed (%d): %s" % (" ".join(args[:2]), p.returncode,
-                                                        p.stderr.decode(errors="replace")))
-        out = p.stdout.decode()
-        return json.loads(out) if out.strip() else {}
+        return aws_cli(self.port, *args, check_rc=check_rc)
 
     def setup_resources(self):
         self.aws("dynamodb", "create-table", "--table-name", "orders",
@@ -180,17 +171,6 @@ def start():
             st.stop()
             raise
     raise last
-
-
-def post_order(st, body, headers=None):
-    h = {"Content-Type": "application/json"}
-    h.update(headers or {})
-    status, hd, data = st.request("POST", "/orders", json.dumps(body).encode() if not isinstance(body, bytes) else body, h)
-    try:
-        js = json.loads(data) if data else None
-    except ValueError:
-        js = None
-    return status, hd, js
 
 
 ORDER = {"customerName": "Ann", "items": [{"sku": "A-1", "qty": 2, "price": 19.99}, {"sku": "B", "qty": 1, "price": 0.5}]}
@@ -330,16 +310,6 @@ def case_process(st):
     # An unknown order is retried (listed), not dropped.
     meta, resp = invoke(st, "process-orders", sqs_event([("m-unknown", json.dumps({"orderId": str(uuid.uuid4())}))]))
     check([f["itemIdentifier"] for f in resp.get("batchItemFailures", [])] == ["m-unknown"], "unknown order: %s" % resp)
-
-
-def recv_json(ws, timeout=15):
-    """The next text message as JSON (control frames skipped)."""
-    ws.sock.settimeout(timeout)
-    for _ in range(20):
-        op, data = ws.recv_message()
-        if op == 1:
-            return json.loads(data)
-    raise AssertionError("no text message")
 
 
 def conn_items(st, conn_id):
