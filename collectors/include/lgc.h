@@ -160,6 +160,7 @@ struct lgc_join_config {
     size_t max_events;       /* log events read over all functions; 0: 1000000 */
     int max_pages;           /* FilterLogEvents pages per function; 0: 1000 */
     int64_t call_timeout_ms; /* 0: 10 s */
+    int offline;             /* 1: no AWS client (lines come from lgc_join_add_line) */
 };
 
 struct lgc_join_rec {
@@ -172,8 +173,8 @@ struct lgc_join_rec {
 
 struct lgc_join;
 
-/* 0 or an error of cm_aws_client_new (err has the reason). Free with
- * lgc_join_free (NULL ok). */
+/* cfg may be NULL (defaults). 0 or an error of cm_aws_client_new (err,
+ * may be NULL, has the reason). Free with lgc_join_free (NULL ok). */
 int lgc_join_new(const struct lgc_join_config *cfg, struct lgc_join **out, char *err,
                  size_t err_size);
 void lgc_join_free(struct lgc_join *j);
@@ -182,7 +183,8 @@ void lgc_join_free(struct lgc_join *j);
  * with runtime JSON lines and EMF documents by requestId, then by
  * correlationId. May be called several times (records accumulate). 0;
  * CM_ETOOBIG when a bound cut the fetch short (what was read is kept); an
- * AWS error. A missing log group counts as empty. */
+ * AWS error; CM_ESTATE for an offline join. A missing log group counts as
+ * empty. Not thread-safe: one thread uses a join at a time. */
 int lgc_join_fetch(struct lgc_join *j, const char *const *fns, size_t n_fns, int64_t start_ms,
                    int64_t end_ms);
 /* Feeds one log event's text (as fetched) for fn: for tests and for callers
