@@ -21,6 +21,7 @@
 #define LGC_H
 
 #include "cm/err.h"
+#include "cm/opt.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -119,6 +120,42 @@ int lgc_wait_drained(struct lgc *l, int64_t timeout_ns, int64_t poll_ms, int64_t
 
 /* Error counters: AWS calls that failed, and the last error text. */
 uint64_t lgc_errors(const struct lgc *l);
+
+/* ------------------------------------------------------------------ scenario section */
+
+/* The scenario's `collectors:` section:
+ *   collectors:
+ *     interval: 1s          # 0s (default): loadgen picks 1s locally, 60s on AWS
+ *     call_timeout: 5s      # per AWS call; 0s: min(interval, 5s)
+ *     drain_timeout: 60s    # lgc_wait_drained after the load; 0s: no wait
+ *     cloudwatch: true      # GetMetricData (functions.*, AWS/SQS age)
+ *     logs: true            # cold starts from REPORT lines
+ *     join: true            # post-run log join by correlation ID
+ *     queues: [order-events, {name: orders, dlq: orders-dlq}]
+ *     functions: [create-order, process-orders]
+ * lgc_opts is the option table (for --help and the key reference). */
+struct lgc_settings {
+    int64_t interval_ns;
+    int64_t call_timeout_ns;
+    int64_t drain_timeout_ns;
+    int cloudwatch, logs, join;
+    const struct cm_ynode *queues_node, *functions_node; /* raw, parsed below */
+    struct lgc_queue_target *queues;                     /* owned */
+    size_t n_queues;
+    char **functions; /* owned */
+    size_t n_functions;
+    struct cm_opt_err err_store; /* private */
+};
+extern const struct cm_opt lgc_opts[];
+/* Fills out from map (NULL: defaults, no targets). 0 or CM_EINVAL with
+ * err->msg "file:line:col: collectors.queues[1].dlq: reason" (path is the
+ * section's path, e.g. "collectors"). Free with lgc_settings_free (also
+ * after an error; NULL ok). */
+int lgc_settings_parse(const struct cm_ydoc *doc, const struct cm_ynode *map, const char *path,
+                       struct lgc_settings *out, struct cm_opt_err *err);
+void lgc_settings_free(struct lgc_settings *s);
+/* A config borrowing s's lists (valid while s is). region stays NULL. */
+void lgc_settings_config(const struct lgc_settings *s, struct lgc_config *cfg);
 
 /* ------------------------------------------------------------------ log line parsers */
 
