@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define LGC_CW_MAX_PAGES 10 /* GetMetricData pages per tick */
+
 enum { Q_INV, Q_ERR, Q_THR, Q_CMAX, Q_CNOW, Q_PER_FN };
 
 static cJSON *query(const char *id, const char *ns, const char *metric, const char *dim,
@@ -64,8 +66,6 @@ static double newest(const cJSON *ts, const cJSON *vs, double *maxv)
 
 int lgc_cw_parse(const cJSON *resp, const char *const *ids, size_t n, double *latest, double *maxv)
 {
-    for (size_t i = 0; i < n; i++)
-        latest[i] = maxv[i] = NAN;
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(resp, "MetricDataResults");
     if (!cJSON_IsArray(res))
         return CM_EPARSE;
@@ -82,10 +82,12 @@ int lgc_cw_parse(const cJSON *resp, const char *const *ids, size_t n, double *la
                 continue;
             double m;
             double v = newest(ts, vs, &m);
-            /* Pages of one id: keep the newest and the overall maximum. */
-            if (isnan(latest[i]) || !isnan(v))
-                latest[i] = isnan(v) ? latest[i] : v;
-            maxv[i] = isnan(maxv[i]) || m > maxv[i] ? m : maxv[i];
+            /* Pages come newest first (ScanBy TimestampDescending, the
+             * default): the first page with a value has the newest one. */
+            if (isnan(latest[i]))
+                latest[i] = v;
+            if (isnan(maxv[i]) || m > maxv[i])
+                maxv[i] = m;
         }
     }
     return 0;
@@ -138,9 +140,28 @@ static int cw_sample(struct lgc *l, int64_t now_ms, struct lgc_row *row, int fin
     size_t n = 0;
     cJSON *resp = NULL;
     char code[128];
-    int rc = lgc_aws_call(l->cw, "GetMetricData", build(l, t0, t1, idbuf, ids, &n), &resp, code);
-    if (!rc)
-        rc = lgc_cw_parse(resp, ids, n, latest, maxv);
+    for (size_t i = 0; i < max; i++)
+        latest[i] = maxv[i] = NAN;
+    int rc = 0;
+    char *token = NULL;
+    for (int page = 0; page < LGC_CW_MAX_PAGES && !rc; page++) {
+        cJSON *b = build(l, t0, t1, idbuf, ids, &n);
+        if (token)
+            cJSON_AddStringToObject(b, "NextToken", token);
+        free(token);
+        token = NULL;
+        rc = lgc_aws_call(l->cw, "GetMetricData", b, &resp, code);
+        if (!rc)
+            rc = lgc_cw_parse(resp, ids, n, latest, maxv);
+        const char *nt = rc ? NULL : cm_json_str(resp, "NextToken", NULL);
+        if (nt && *nt)
+            token = cm_xstrdup(nt);
+        cJSON_Delete(resp);
+        resp = NULL;
+        if (!token)
+            break;
+    }
+    free(token);
     if (rc) {
         lgc_note_error(l, "cloudwatch", "GetMetricData", rc, code);
         goto out;

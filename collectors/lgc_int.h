@@ -120,9 +120,10 @@ int lgc_sqs_depth(struct cm_aws_client *c, const char *url, double out[3], char 
 /* Parses a GetQueueAttributes JSON response body (n bytes). 0 or CM_EPARSE. */
 int lgc_sqs_parse_attrs(const char *p, size_t n, double out[3]);
 
-/* Parses a GetMetricData JSON response: for each id in ids, the value at
- * the newest timestamp (NaN none) into latest[i] and the maximum over all
- * points into maxv[i]. 0 or CM_EPARSE. */
+/* Merges one GetMetricData JSON response page: for each id in ids, the
+ * value at the newest timestamp into latest[i] when it is still NaN, and
+ * the maximum over all points into maxv[i]. The caller sets both arrays to
+ * NaN before the first page. 0 or CM_EPARSE. */
 int lgc_cw_parse(const cJSON *resp, const char *const *ids, size_t n, double *latest, double *maxv);
 
 #endif

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON *j = cm_json_parse(p, size);
     if (j) {
         const char *ids[] = {"a", "f0_0", "q0"};
-        double latest[3], maxv[3];
+        double latest[3] = {NAN, NAN, NAN}, maxv[3] = {NAN, NAN, NAN};
         lgc_cw_parse(j, ids, 3, latest, maxv);
         cJSON_Delete(j);
     }

@@ -131,12 +131,21 @@ static void test_cw(void)
                        "{\"Id\":\"zz\",\"Timestamps\":[1],\"Values\":[100]}],\"Messages\":[]}";
     cJSON *j = cm_json_parse(body, strlen(body));
     const char *ids[] = {"a", "b", "c"};
-    double latest[3], maxv[3];
+    double latest[3] = {NAN, NAN, NAN}, maxv[3] = {NAN, NAN, NAN};
     CHECK_INT(lgc_cw_parse(j, ids, 3, latest, maxv), 0);
     CHECK_NEAR(latest[0], 2, 0); /* newest timestamp, whatever the order */
     CHECK_NEAR(maxv[0], 9, 0);
     CHECK(isnan(latest[1]) && isnan(maxv[1]));
     CHECK(isnan(latest[2]));
+    cJSON_Delete(j);
+    /* A second page (older points): latest stays, the maximum grows. */
+    const char *page2 = "{\"MetricDataResults\":[{\"Id\":\"a\",\"Timestamps\":[1704067000],"
+                        "\"Values\":[50]},{\"Id\":\"b\",\"Timestamps\":[1],\"Values\":[7]}]}";
+    j = cm_json_parse(page2, strlen(page2));
+    CHECK_INT(lgc_cw_parse(j, ids, 3, latest, maxv), 0);
+    CHECK_NEAR(latest[0], 2, 0);
+    CHECK_NEAR(maxv[0], 50, 0);
+    CHECK_NEAR(latest[1], 7, 0);
     cJSON_Delete(j);
     j = cm_json_parse("{}", 2);
     CHECK_INT(lgc_cw_parse(j, ids, 3, latest, maxv), CM_EPARSE);
