@@ -441,14 +441,27 @@ int lgc_sample_once(struct lgc *l, int64_t now_ms)
     return tick(l, now_ms, 0);
 }
 
+/* The lock is not part of the object's value: readers of a const sampler
+ * still take it. */
+static pthread_mutex_t *mu_of(const struct lgc *l)
+{
+    return (pthread_mutex_t *)&l->mu;
+}
+
 uint64_t lgc_errors(const struct lgc *l)
 {
-    return l->errors;
+    pthread_mutex_lock(mu_of(l));
+    uint64_t n = l->errors;
+    pthread_mutex_unlock(mu_of(l));
+    return n;
 }
 
 uint64_t lgc_rows_dropped(const struct lgc *l)
 {
-    return l->rows_dropped;
+    pthread_mutex_lock(mu_of(l));
+    uint64_t n = l->rows_dropped;
+    pthread_mutex_unlock(mu_of(l));
+    return n;
 }
 
 /* ------------------------------------------------------------------ output */
@@ -507,7 +520,7 @@ cJSON *lgc_drain_rows(struct lgc *l)
     return a;
 }
 
-static double total_of(struct lgc *l, size_t field_off)
+static double total_of(const struct lgc *l, size_t field_off)
 {
     double sum = NAN;
     for (size_t i = 0; i < l->nf; i++) {
@@ -518,7 +531,7 @@ static double total_of(struct lgc *l, size_t field_off)
     return sum;
 }
 
-static double cold_total(struct lgc *l, int *any)
+static double cold_total(const struct lgc *l, int *any)
 {
     double n = 0;
     *any = 0;
@@ -648,7 +661,7 @@ static int value_out(double v, double *out)
     return 0;
 }
 
-static int lookup_queue(struct lgc *l, const char *rest, int dlq, double *out)
+static int lookup_queue(const struct lgc *l, const char *rest, int dlq, double *out)
 {
     static const char *const qf[] = {"max_depth", "max_in_flight", "max_delayed",
                                      "max_age",   "last_depth",    "drain_s"};
@@ -674,7 +687,7 @@ static int lookup_queue(struct lgc *l, const char *rest, int dlq, double *out)
     return CM_ENOTFOUND;
 }
 
-static int lookup_function(struct lgc *l, const char *rest, double *out)
+static int lookup_function(const struct lgc *l, const char *rest, double *out)
 {
     static const char *const ff[] = {"invocations", "errors", "throttles", "max_concurrency"};
     static const size_t off[] = {
@@ -693,7 +706,7 @@ static int lookup_function(struct lgc *l, const char *rest, double *out)
     return CM_ENOTFOUND;
 }
 
-static int lookup_cold(struct lgc *l, const char *rest, double *out)
+static int lookup_cold(const struct lgc *l, const char *rest, double *out)
 {
     static const char *const cf[] = {"count",       "rate",        "init_ms.p50",
                                      "init_ms.p90", "init_ms.p99", "init_ms.max"};
@@ -726,13 +739,13 @@ static int lookup_cold(struct lgc *l, const char *rest, double *out)
     return CM_ENOTFOUND;
 }
 
-int lgc_metric(struct lgc *l, const char *name, double *out)
+int lgc_metric(const struct lgc *l, const char *name, double *out)
 {
     if (!l || !name || !out)
         return CM_EINVAL;
     const char *rest;
     int rc = CM_ENOTFOUND;
-    pthread_mutex_lock(&l->mu);
+    pthread_mutex_lock(mu_of(l));
     if (match_prefix(name, "queues", &rest))
         rc = lookup_queue(l, rest, 0, out);
     else if (match_prefix(name, "dlq", &rest))
@@ -741,7 +754,7 @@ int lgc_metric(struct lgc *l, const char *name, double *out)
         rc = lookup_function(l, rest, out);
     else if (match_prefix(name, "cold_starts", &rest))
         rc = lookup_cold(l, rest, out);
-    pthread_mutex_unlock(&l->mu);
+    pthread_mutex_unlock(mu_of(l));
     return rc;
 }
 
@@ -779,7 +792,8 @@ int lgc_wait_drained(struct lgc *l, int64_t timeout_ns, int64_t poll_ms, int64_t
         ok_once |= !failed;
         int64_t now = cm_clock_mono_ns();
         if (!failed && empty) {
-            *drain_ns = now - t0;
+            if (drain_ns)
+                *drain_ns = now - t0;
             pthread_mutex_lock(&l->mu);
             for (size_t i = 0; i < l->nq; i++)
                 l->q[i].drain_s = (double)(now - t0) / 1e9;

@@ -108,11 +108,11 @@ cJSON *lgc_summary(struct lgc *l);
  * cold_starts.count|rate, cold_starts.<fn>.count|rate|init_ms.p50|p90|p99|max.
  * 0 with *out; CM_ENOTFOUND (not a metric of this config); LGC_ENODATA
  * (known, no sample yet); CM_EINVAL (NULL arguments). Thread-safe. */
-int lgc_metric(struct lgc *l, const char *name, double *out);
+int lgc_metric(const struct lgc *l, const char *name, double *out);
 
 /* After the load: polls every queue (not the DLQs) every poll_ms (0: the
  * interval) until visible + in flight + delayed == 0 for all of them, at
- * most timeout_ns. 0 with *drain_ns (time from the call to the first
+ * most timeout_ns. 0 with *drain_ns (may be NULL; time from the call to the first
  * all-empty poll; also stored as queues.<q>.drain_s for each queue);
  * CM_ETIMEDOUT; CM_ESTATE while the sampler thread runs (stop it first);
  * an AWS error when no poll at all succeeded. */
