@@ -158,7 +158,14 @@ static void serr(char *err, size_t sz, const struct lg_scenario *s, const struct
 {
     if (!sz)
         return;
-    int k = snprintf(err, sz, "%s:%d:%d: %s: ", s->path, n ? n->line : 1, n ? n->col : 1, path);
+    int k;
+    size_t ol = n && n->origin ? strlen(n->origin) : 0, pl = strlen(path);
+    if (ol && ol >= pl && strcmp(n->origin + ol - pl, path) == 0) /* made by --set */
+        k = snprintf(err, sz, "%s: ", n->origin);
+    else if (ol)
+        k = snprintf(err, sz, "%s: %s: ", n->origin, path);
+    else
+        k = snprintf(err, sz, "%s:%d:%d: %s: ", s->path, n ? n->line : 1, n ? n->col : 1, path);
     if (k < 0 || (size_t)k >= sz)
         return;
     va_list ap;
@@ -801,38 +808,42 @@ static int parse_thresholds(struct lg_scenario *s, char *err, size_t sz)
 
 /* ---- overrides ---- */
 
+/* Lists at the top level, named for messages: "no phase 7 (the scenario has 3)". */
+static const struct {
+    const char *key, *item;
+} list_names[] = {{"phases", "phase"}, {"requests", "request"}, {"thresholds", "threshold"}};
+
+/* --set KEY=VALUE edits the YAML tree before anything is validated, so every
+ * key the file may hold can be set ("phases[1].rate", "http.timeout",
+ * "requests[0].headers.X-Api-Key") and the value goes through the same
+ * checks; errors at the new node name the flag (cm_ynode.origin). */
 static int apply_set(struct lg_scenario *s, const char *kv, char *err, size_t sz)
 {
     const char *eq = strchr(kv, '=');
-    if (!eq) {
+    char key[257], origin[300], why[256];
+    size_t kl = eq ? (size_t)(eq - kv) : 0;
+    if (!eq || kl == 0 || kl >= sizeof(key)) {
         snprintf(err, sz, "--set %s: expected key=value", kv);
         return CM_EINVAL;
     }
-    char key[128];
-    size_t kl = (size_t)(eq - kv);
-    if (kl >= sizeof(key))
-        kl = sizeof(key) - 1;
     memcpy(key, kv, kl);
     key[kl] = 0;
-    const struct cm_opt *t = top_opts;
-    void *obj = s;
-    const char *k = key;
-    if (strncmp(key, "http.", 5) == 0) {
-        t = http_opts, obj = &s->http, k = key + 5;
-    } else if (strncmp(key, "correlation.", 12) == 0) {
-        t = corr_opts, obj = &s->corr, k = key + 12;
-    }
-    for (const struct cm_opt *o = t; o->key; o++)
-        if (o->type == CM_OPT_T_NODE && strcmp(o->key, k) == 0) {
-            snprintf(err, sz, "--set %s: a section cannot be set from the command line", key);
+    snprintf(origin, sizeof(origin), "--set %s", key);
+    int rc = cm_yaml_set(s->doc, key, eq + 1, strlen(eq + 1), origin, why, sizeof(why));
+    if (rc == 0)
+        return 0;
+    for (size_t i = 0; rc == CM_ERANGE && i < sizeof(list_names) / sizeof(list_names[0]); i++) {
+        size_t n = strlen(list_names[i].key);
+        const struct cm_ynode *l = cm_yaml_get(s->doc->root, list_names[i].key);
+        if (strncmp(key, list_names[i].key, n) == 0 && key[n] == '[' && l) {
+            unsigned long long idx = strtoull(key + n + 1, NULL, 10);
+            snprintf(err, sz, "%s: no %s %llu (the scenario has %zu)", origin, list_names[i].item,
+                     idx, l->n);
             return CM_EINVAL;
         }
-    struct cm_opt_err oe;
-    oe.msg[0] = 0;
-    int rc = cm_opt_set(t, k, eq + 1, obj, &oe);
-    if (rc)
-        snprintf(err, sz, "--set %s: %s", key, oe.msg[0] ? oe.msg : cm_strerror(rc));
-    return rc ? CM_EINVAL : 0;
+    }
+    snprintf(err, sz, "%s: %s", origin, why);
+    return CM_EINVAL;
 }
 
 static char *base_name(const char *path)
@@ -847,6 +858,9 @@ static int load_doc(struct lg_scenario *s, const char *const *sets, size_t n_set
                     size_t sz)
 {
     int rc;
+    for (size_t i = 0; i < n_sets; i++)
+        if ((rc = apply_set(s, sets[i], err, sz)))
+            return rc;
     if (!s->doc->root || s->doc->root->type != CM_YNODE_MAP) {
         serr(err, sz, s, s->doc->root, "scenario", "expected a mapping with phases and requests");
         return CM_EINVAL;
@@ -855,9 +869,6 @@ static int load_doc(struct lg_scenario *s, const char *const *sets, size_t n_set
         (rc = apply(http_opts, s, s->http_n, "http", &s->http, err, sz)) ||
         (rc = apply(corr_opts, s, s->corr_n, "correlation", &s->corr, err, sz)))
         return rc;
-    for (size_t i = 0; i < n_sets; i++)
-        if ((rc = apply_set(s, sets[i], err, sz)))
-            return rc;
     if (!s->name || !s->name[0]) {
         free(s->name);
         s->name = base_name(s->path);
@@ -1010,8 +1021,10 @@ void lg_scenario_markdown(FILE *out)
           "good result looks like. Units: durations `250ms`, `1.5s`, `2m`; rates `200/s`,\n"
           "`12k/m`; percentages `0.1%`. Unknown keys are errors, reported as\n"
           "`file:line:col: key: reason`. `loadgen validate FILE` checks a file without running "
-          "it;\n`--set key=value` (and `--set http.connections=8`) overrides a top-level, `http` "
-          "or\n`correlation` key.\n",
+          "it;\n`--set KEY=VALUE` sets any key as if the file said so, nested ones too: `--set "
+          "http.timeout=2s`,\n`--set phases[1].rate=500/s`, `--set requests[0].weight=3`, "
+          "`--set requests[0].headers.X-Api-Key=k`\n(list items are 0-based and must exist; "
+          "errors name the flag: `--set phases[7].rate: no phase 7\n(the scenario has 3)`).\n",
           out);
     section(out, "Top level", "Keys at the top of the file.", top_opts);
     section(out, "Phases",

@@ -471,7 +471,13 @@ int cm_opt_errorf(struct cm_opt_err *err, const struct cm_ydoc *doc, const struc
         return CM_EINVAL;
     const char *name = doc && doc->name ? doc->name : "<yaml>";
     int k;
-    if (at)
+    if (at && at->origin) {
+        /* made by cm_yaml_set: name the flag; its key usually is the path */
+        k = snprintf(err->msg, sizeof err->msg, "%s: ", at->origin);
+        size_t ol = strlen(at->origin), pl = path ? strlen(path) : 0;
+        if (pl && ol >= pl && strcmp(at->origin + ol - pl, path) == 0)
+            path = NULL;
+    } else if (at)
         k = snprintf(err->msg, sizeof err->msg, "%s:%d:%d: ", name, at->line, at->col);
     else
         k = snprintf(err->msg, sizeof err->msg, "%s: ", name);

@@ -601,6 +601,123 @@ out:
     return rc;
 }
 
+/* ---- edits (--set) ---- */
+
+#define SET_MAX_PATH 256
+
+static struct cm_ynode *set_node(struct arena *a, enum cm_ynode_type t, const char *origin)
+{
+    struct cm_ynode *x = arena_alloc(a, sizeof *x);
+    memset(x, 0, sizeof *x);
+    x->type = t;
+    x->origin = origin;
+    if (t == CM_YNODE_SCALAR)
+        x->str = arena_strndup(a, "", 0);
+    return x;
+}
+
+/* A shallow copy with room for `extra` more entries: edits along a path must
+ * not reach other places that share the node through an alias. */
+static struct cm_ynode *set_clone(struct arena *a, const struct cm_ynode *x, size_t extra)
+{
+    struct cm_ynode *c = arena_alloc(a, sizeof *c);
+    *c = *x;
+    size_t cap = x->n + extra ? x->n + extra : 1;
+    c->vals = arena_alloc(a, cap * sizeof *c->vals);
+    if (x->n)
+        memcpy(c->vals, x->vals, x->n * sizeof *c->vals);
+    if (x->type == CM_YNODE_MAP) {
+        c->keys = arena_alloc(a, cap * sizeof *c->keys);
+        if (x->n)
+            memcpy(c->keys, x->keys, x->n * sizeof *c->keys);
+    }
+    return c;
+}
+
+static int set_fail(int rc, char *err, size_t err_size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int set_fail(int rc, char *err, size_t err_size, const char *fmt, ...)
+{
+    if (err_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+/* Makes *slot a (private copy of a) mapping and returns the slot of key
+ * (added as a null scalar when missing). */
+static struct cm_ynode **set_key(struct arena *a, struct cm_ynode **slot, const char *key,
+                                 size_t kl, const char *origin)
+{
+    struct cm_ynode *m = *slot;
+    m = set_clone(a, !m || cm_yaml_is_null(m) ? set_node(a, CM_YNODE_MAP, origin) : m, 1);
+    *slot = m;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->keys[i]->len == kl && memcmp(m->keys[i]->str, key, kl) == 0)
+            return &m->vals[i];
+    struct cm_ynode *k = set_node(a, CM_YNODE_SCALAR, origin);
+    k->str = arena_strndup(a, key, kl);
+    k->len = kl;
+    m->keys[m->n] = k;
+    m->vals[m->n] = set_node(a, CM_YNODE_SCALAR, origin);
+    return &m->vals[m->n++];
+}
+
+int cm_yaml_set(struct cm_ydoc *doc, const char *path, const char *value, size_t n,
+                const char *origin, char *err, size_t err_size)
+{
+    size_t plen = strlen(path);
+    if (plen == 0 || plen > SET_MAX_PATH)
+        return set_fail(CM_EINVAL, err, err_size, "expected a key path of 1 to %d bytes",
+                        SET_MAX_PATH);
+    struct arena *a = doc->arena;
+    const char *org = origin ? arena_strndup(a, origin, strlen(origin)) : NULL;
+    struct cm_ynode **slot = &doc->root;
+    const char *p = path;
+    for (;;) {
+        size_t kl = strcspn(p, ".[]");
+        if (kl == 0)
+            return set_fail(CM_EINVAL, err, err_size, "expected a key at \"%s\"", p);
+        const struct cm_ynode *cur = *slot;
+        if (cur && !cm_yaml_is_null(cur) && cur->type != CM_YNODE_MAP)
+            return set_fail(CM_EINVAL, err, err_size, "%.*s is %s, not a mapping",
+                            p == path ? 8 : (int)(p - path - 1), p == path ? "document" : path,
+                            cur->type == CM_YNODE_SEQ ? "a list (use [N])" : "a scalar");
+        slot = set_key(a, slot, p, kl, org);
+        p += kl;
+        while (*p == '[') {
+            char *end;
+            unsigned long long idx = strtoull(p + 1, &end, 10);
+            if (end == p + 1 || *end != ']' || p[1] == '-' || p[1] == '+' || p[1] == ' ')
+                return set_fail(CM_EINVAL, err, err_size, "expected [N] at \"%s\"", p);
+            const struct cm_ynode *s = *slot;
+            if (!s || s->type != CM_YNODE_SEQ)
+                return set_fail(CM_EINVAL, err, err_size, "%.*s is not a list", (int)(p - path),
+                                path);
+            if (idx >= s->n)
+                return set_fail(CM_ERANGE, err, err_size, "%.*s: no item %llu (the list has %zu)",
+                                (int)(end + 1 - path), path, idx, s->n);
+            struct cm_ynode *c = set_clone(a, s, 0);
+            *slot = c;
+            slot = &c->vals[idx];
+            p = end + 1;
+        }
+        if (*p == '\0')
+            break;
+        if (*p != '.' || p[1] == '\0')
+            return set_fail(CM_EINVAL, err, err_size, "expected '.KEY' or '[N]' at \"%s\"", p);
+        p++;
+    }
+    struct cm_ynode *v = set_node(a, CM_YNODE_SCALAR, org);
+    v->str = arena_strndup(a, value, n);
+    v->len = n;
+    *slot = v;
+    return 0;
+}
+
 void cm_yaml_free(struct cm_ydoc *doc)
 {
     if (doc)

@@ -30,6 +30,10 @@ struct cm_ynode {
     size_t n;
     struct cm_ynode **keys;
     struct cm_ynode **vals;
+    /* NULL for nodes read from the document; for nodes made by cm_yaml_set,
+     * the origin it was given (e.g. "--set http.timeout"): messages name it
+     * instead of line:col (which are 0). */
+    const char *origin;
 };
 
 struct cm_ydoc {
@@ -47,6 +51,20 @@ int cm_yaml_parse(const char *p, size_t len, const char *name, struct cm_ydoc **
 /* Reads and parses a file (doc->name = path); CM_ENOTFOUND / CM_EIO /
  * CM_ETOOBIG (over 16 MiB) with "path: reason" in err, or CM_EPARSE. */
 int cm_yaml_load_file(const char *path, struct cm_ydoc **out, char *err, size_t err_size);
+/* Sets the value at path to a plain scalar (value: n bytes, need not be NUL
+ * terminated), as if the document had said so: "rate", "http.timeout",
+ * "phases[1].rate", "requests[0].headers.X-Api-Key". Keys are separated by
+ * '.', list items are [N] (0-based, existing items only); missing mapping
+ * keys are added, and missing or null mappings on the way are created.
+ * Containers along the path are copied first, so a node shared through an
+ * alias changes only at this path. New nodes carry origin (copied; "--set
+ * KEY"). Errors (err gets "reason", without origin): CM_EINVAL for a bad
+ * path ("expected a key after '.'", "phases.rate: phases is a list, use
+ * phases[N]", "name is not a mapping"); CM_ERANGE for an item past the end
+ * ("phases[7]: no item 7 (the list has 3)"). On error the document may be
+ * partly changed but stays well-formed. Not thread-safe for one document. */
+int cm_yaml_set(struct cm_ydoc *doc, const char *path, const char *value, size_t n,
+                const char *origin, char *err, size_t err_size);
 /* Frees the document and every node in it; NULL is fine. */
 void cm_yaml_free(struct cm_ydoc *doc);
 

@@ -517,6 +517,29 @@ static void test_markdown(void)
           NULL);
 }
 
+/* A node made by cm_yaml_set names its origin (the flag) instead of line:col. */
+static void test_origin(void)
+{
+    struct cm_ydoc *doc = parse("duration: 1s\n");
+    struct phase p;
+    struct cm_opt_err err;
+    if (!doc)
+        return;
+    char why[128];
+    CHECK_INT(cm_yaml_set(doc, "rate", "fast", 4, "--set phases[0].rate", why, sizeof why), 0);
+    cm_opt_defaults(phase_opts, &p, NULL);
+    CHECK_INT(cm_opt_apply(phase_opts, doc, doc->root, "phases[0]", &p, &err), CM_EINVAL);
+    CHECK(strncmp(err.msg, "--set phases[0].rate: expected a rate", 37) == 0);
+    cm_opt_free(phase_opts, &p);
+    CHECK_INT(cm_yaml_set(doc, "rat", "1/s", 3, "--set phases[0].rat", why, sizeof why), 0);
+    CHECK_INT(cm_yaml_set(doc, "rate", "1/s", 3, "--set phases[0].rate", why, sizeof why), 0);
+    cm_opt_defaults(phase_opts, &p, NULL);
+    CHECK_INT(cm_opt_apply(phase_opts, doc, doc->root, "phases[0]", &p, &err), CM_EINVAL);
+    CHECK_STR(err.msg, "--set phases[0].rat: phases[0]: unknown key 'rat' (did you mean 'rate'?)");
+    cm_opt_free(phase_opts, &p);
+    cm_yaml_free(doc);
+}
+
 int main(void)
 {
     test_defaults();
@@ -528,5 +551,6 @@ int main(void)
     test_parse_value();
     test_help();
     test_markdown();
+    test_origin();
     return TEST_REPORT();
 }

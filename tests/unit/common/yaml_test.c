@@ -416,6 +416,56 @@ static void test_load_file(void)
     CHECK_STR(err, "/tmp: is a directory");
 }
 
+/* cm_yaml_set: --set paths over the tree; aliases are copied on write. */
+static void test_set(void)
+{
+    struct cm_ydoc *doc = parse_ok("base: &b {duration: 1s, rate: 5/s}\n"
+                                   "phases: [*b, *b, {duration: 2s}]\n"
+                                   "name: x\n");
+    char err[256];
+    if (!doc)
+        return;
+    CHECK_INT(
+        cm_yaml_set(doc, "phases[1].rate", "500/s", 5, "--set phases[1].rate", err, sizeof err), 0);
+    const struct cm_ynode *ph = cm_yaml_get(doc->root, "phases");
+    CHECK_STR(cm_yaml_get(ph->vals[1], "rate")->str, "500/s");
+    CHECK_STR(cm_yaml_get(ph->vals[1], "rate")->origin, "--set phases[1].rate");
+    CHECK_STR(cm_yaml_get(ph->vals[0], "rate")->str, "5/s"); /* the alias kept its value */
+    CHECK_STR(cm_yaml_get(cm_yaml_get(doc->root, "base"), "rate")->str, "5/s");
+    CHECK(cm_yaml_get(ph->vals[0], "rate")->origin == NULL);
+    /* new keys and new mappings on the way; value need not be NUL terminated */
+    CHECK_INT(cm_yaml_set(doc, "http.timeout", "2sXX", 2, "f", err, sizeof err), 0);
+    const struct cm_ynode *h = cm_yaml_get(doc->root, "http");
+    CHECK(h && h->type == CM_YNODE_MAP && h->n == 1 && h->origin != NULL);
+    CHECK_STR(cm_yaml_get(h, "timeout")->str, "2s");
+    CHECK_INT(cm_yaml_set(doc, "phases[2].rate", "1/s", 3, "f", err, sizeof err), 0);
+    CHECK_INT((int)cm_yaml_get(doc->root, "phases")->vals[2]->n, 2);
+    CHECK_INT(cm_yaml_set(doc, "name", "y", 1, "f", err, sizeof err), 0);
+    CHECK_STR(cm_yaml_get(doc->root, "name")->str, "y");
+    CHECK_INT((int)doc->root->n, 4); /* base, phases, name, http */
+    /* errors */
+    CHECK_INT(cm_yaml_set(doc, "phases[3].rate", "1/s", 3, "f", err, sizeof err), CM_ERANGE);
+    CHECK_STR(err, "phases[3]: no item 3 (the list has 3)");
+    CHECK_INT(cm_yaml_set(doc, "phases.rate", "1", 1, "f", err, sizeof err), CM_EINVAL);
+    CHECK_STR(err, "phases is a list (use [N]), not a mapping");
+    CHECK_INT(cm_yaml_set(doc, "name.x", "1", 1, "f", err, sizeof err), CM_EINVAL);
+    CHECK_STR(err, "name is a scalar, not a mapping");
+    CHECK_INT(cm_yaml_set(doc, "name[0]", "1", 1, "f", err, sizeof err), CM_EINVAL);
+    CHECK_STR(err, "name is not a list");
+    const char *bad[] = {"", ".a", "a.", "a..b", "a[", "a[x]", "a[-1]", "a]b", "a[1]x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_MSG(cm_yaml_set(doc, bad[i], "1", 1, "f", err, sizeof err) == CM_EINVAL,
+                  "path '%s' accepted", bad[i]);
+    cm_yaml_free(doc);
+    /* an empty document becomes a mapping */
+    doc = parse_ok("");
+    if (doc) {
+        CHECK_INT(cm_yaml_set(doc, "a.b", "c", 1, NULL, err, sizeof err), 0);
+        CHECK_STR(cm_yaml_get(cm_yaml_get(doc->root, "a"), "b")->str, "c");
+        cm_yaml_free(doc);
+    }
+}
+
 int main(void)
 {
     test_block();
@@ -428,5 +478,6 @@ int main(void)
     test_syntax_errors();
     test_limits();
     test_load_file();
+    test_set();
     return TEST_REPORT();
 }

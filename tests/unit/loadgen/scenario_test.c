@@ -51,6 +51,82 @@ static void bad(const char *text, int line, int col, const char *key)
 #define PH "phases: [{duration: 1s, rate: 1/s}]\n"
 #define RQ "requests: [{name: a, path: /}]\n"
 
+static const char nested_yaml[] = "phases:\n"
+                                  "  - {duration: 1s, rate: 5/s}\n"
+                                  "  - {duration: 2s, rate: 10/s}\n"
+                                  "  - {duration: 2s, rate: 10/s}\n"
+                                  "requests:\n"
+                                  "  - {name: a, path: /a}\n"
+                                  "  - {name: b, path: /b, headers: {X-K: v}}\n"
+                                  "thresholds: ['http.rps > 1']\n";
+
+/* Loads nested_yaml with one --set; returns the scenario or NULL (err set). */
+static struct lg_scenario *load_set(const char *set, char *err, size_t sz)
+{
+    struct lg_scenario *s = NULL;
+    FILE *f = fopen("/tmp/lg_scenario_nested.yaml", "w");
+    if (f) {
+        fputs(nested_yaml, f);
+        fclose(f);
+    }
+    const char *sets[] = {set};
+    err[0] = 0;
+    lg_scenario_load("/tmp/lg_scenario_nested.yaml", sets, 1, &s, err, sz);
+    remove("/tmp/lg_scenario_nested.yaml");
+    return s;
+}
+
+/* --set reaches every key, nested ones too, with errors naming the flag. */
+static void test_nested_sets(void)
+{
+    char err[512];
+    struct lg_scenario *s = load_set("phases[1].rate=500/s", err, sizeof(err));
+    CHECK_MSG(s != NULL, "%s", err);
+    if (s) {
+        CHECK_NEAR(s->phases[1].rate_per_s, 500, 1e-9);
+        CHECK_NEAR(s->phases[0].rate_per_s, 5, 1e-9);
+        lg_scenario_free(s);
+    }
+    s = load_set("http.timeout=2s", err, sizeof(err));
+    CHECK(s && s->http.timeout_ns == 2000000000LL && s->http.connections == 64);
+    lg_scenario_free(s);
+    s = load_set("requests[0].weight=3", err, sizeof(err));
+    CHECK(s && s->reqs[0].weight == 3 && s->reqs[1].weight == 1);
+    lg_scenario_free(s);
+    s = load_set("requests[1].headers.X-K=w", err, sizeof(err));
+    CHECK(s && s->reqs[1].n_headers == 1 && !strcmp(s->reqs[1].headers[0].value->text, "w"));
+    lg_scenario_free(s);
+    s = load_set("thresholds[0]=http.rps > 5", err, sizeof(err));
+    CHECK(s && s->n_th == 1 && !strcmp(s->th[0].text, "http.rps > 5"));
+    lg_scenario_free(s);
+    s = load_set("correlation.xray=true", err, sizeof(err));
+    CHECK(s && s->corr.xray == 1 && s->corr.traceparent == 1);
+    lg_scenario_free(s);
+
+    static const struct {
+        const char *set, *want;
+    } bad[] = {
+        {"phases[7].rate=5/s", "--set phases[7].rate: no phase 7 (the scenario has 3)"},
+        {"requests[2].weight=1", "--set requests[2].weight: no request 2 (the scenario has 2)"},
+        {"phases[1].rate=fast",
+         "--set phases[1].rate: expected a rate like 200/s, 12k/m or 100/250ms (got 'fast')"},
+        {"http.timeout=2", "--set http.timeout: each number in a duration needs a unit"},
+        {"phases[1].ratee=1/s",
+         "--set phases[1].ratee: phases[1]: unknown key 'ratee' (did you mean 'rate'?)"},
+        {"phases.rate=1/s", "--set phases.rate: phases is a list (use [N]), not a mapping"},
+        {"thresholds[0]=bogus", "--set thresholds[0]: metric must start with http or generator"},
+        {"requests[0].path=/x/{{bad", "--set requests[0].path: requests[0]: unclosed {{"},
+        {"phases[a]=1", "--set phases[a]: expected [N] at \"[a]\""},
+        {"=1", "--set =1: expected key=value"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        s = load_set(bad[i].set, err, sizeof(err));
+        CHECK_MSG(s == NULL && strncmp(err, bad[i].want, strlen(bad[i].want)) == 0,
+                  "--set %s: got \"%s\"", bad[i].set, err);
+        lg_scenario_free(s);
+    }
+}
+
 int main(void)
 {
     struct lg_scenario *s = NULL;
@@ -124,6 +200,9 @@ int main(void)
     CHECK(strstr(err, "--set http.connections") != NULL);
     const char *bad_key[] = {"nope=1"};
     CHECK(lg_scenario_load("/tmp/lg_scenario_test.yaml", bad_key, 1, &s, err, sizeof(err)) != 0);
+    CHECK_STR(err, "--set nope: unknown key 'nope' (did you mean 'name'?)");
+    remove("/tmp/lg_scenario_test.yaml");
+    test_nested_sets();
     CHECK_INT(lg_scenario_load("/tmp/does-not-exist.yaml", NULL, 0, &s, err, sizeof(err)),
               CM_ENOTFOUND);
     remove("/tmp/lg_scenario_test.yaml");
