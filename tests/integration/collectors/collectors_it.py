@@ -12,6 +12,8 @@ Usage: collectors_it.py CASE LGC_IT
              the join finds the correlation ID with a plausible duration.
   drain      lgc_wait_drained times out on a non-empty queue and returns once
              the queue is purged.
+  orders     create-order over HTTP -> SQS -> process-orders (event source
+             mapping): the join links both by correlation ID with a queue wait.
 Every wait is bounded; stackd is always stopped.
 """
 import concurrent.futures
@@ -171,9 +173,69 @@ def case_drain(exe):
         check(d["rc"] == "ok" and 0 <= d["drain_ms"] < 10000, "drained: %r" % d)
 
 
+ORDERS_STACK = """
+functions:
+  create-order:
+    bootstrap: @BIN@/functions/create-order/bootstrap
+    timeout: 10s
+    environment: {STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders,
+                  ORDERS_QUEUE_URL: "http://127.0.0.1:1/000000000000/orders-q"}
+  process-orders:
+    bootstrap: @BIN@/functions/process-orders/bootstrap
+    timeout: 5s
+    environment: {STACKD_TEST_MARKER: "@MARKER@", ORDERS_TABLE: orders}
+http_api:
+  routes:
+    "POST /orders": create-order
+tables:
+  orders: {hash_key: id}
+queues:
+  orders-q:
+    visibility_timeout: 5s
+    redrive_policy: {dead_letter_queue: orders-dlq, max_receive_count: 2}
+  orders-dlq: {}
+event_source_mappings:
+  - {queue: orders-q, function: process-orders, batch_size: 10, report_batch_item_failures: true}
+"""
+
+
+def case_orders(exe):
+    """HTTP create-order -> SQS -> process-orders through the mapping: the join
+    links both invocations by correlation ID, with the HTTP one as the handler
+    and process-orders' ProcessingLag as the queue wait; the sampler sees the
+    queue drained and both functions' invocations."""
+    binary_dir = os.environ.get("LG_BINARY_DIR", "")
+    with Stackd(ORDERS_STACK.replace("@BIN@", binary_dir)) as sd:
+        t0 = int(time.time() * 1000) - 1000
+        corr = "ord-" + uuid.uuid4().hex
+        body = json.dumps({"customerName": "Ann", "items": [{"sku": "A-1", "qty": 2, "price": 19.99}]})
+        st, _, data = sd.request("POST", "/orders", body.encode(),
+                                 {"Content-Type": "application/json", "X-Correlation-Id": corr})
+        check(st == 201, "POST /orders: %d %r" % (st, data))
+        d = lgc_it(sd, exe, "drain", "orders-q", 30000)
+        check(d["rc"] == "ok", "drained: %r" % d)
+        j = None
+        deadline = time.time() + 30
+        while time.time() < deadline:  # process-orders' lines arrive when it returns
+            j = lgc_it(sd, exe, "join", "create-order,process-orders", t0,
+                       int(time.time() * 1000) + 1000, corr, 1000)
+            if j["found"] and j["rec"]["queue_wait_ms"] >= 0:
+                break
+            time.sleep(0.3)
+        print(json.dumps(j))
+        check(j["rc"] == "ok" and j["found"], "join: %r" % j)
+        if j["found"]:
+            r = j["rec"]
+            check(r["function"] == "create-order", "handler invocation: %r" % r)
+            check(0 < r["duration_ms"] < 10000, "duration: %r" % r)
+            check(0 <= r["queue_wait_ms"] < 30000, "queue wait: %r" % r)
+            check(j["breakdown"]["queue_wait_ms"]["count"] == 1, "breakdown: %r" % j["breakdown"])
+
+
 def main():
     case, exe = sys.argv[1], sys.argv[2]
-    {"depth": case_depth, "cold_join": case_cold_join, "drain": case_drain}[case](exe)
+    {"depth": case_depth, "cold_join": case_cold_join, "drain": case_drain,
+     "orders": case_orders}[case](exe)
     if failures:
         print("%d failures" % len(failures))
         return 1

@@ -2,7 +2,7 @@
  * collectors_it.py (endpoints and credentials come from the environment).
  *   lgc_it sample QUEUE DLQ FN INTERVAL_MS DURATION_MS   -> {"summary","rows","metrics"}
  *   lgc_it drain QUEUE TIMEOUT_MS                        -> {"rc","drain_ms"}
- *   lgc_it join FN START_MS END_MS CORR LATENCY_MS       -> {"rc","found","rec","breakdown"}
+ *   lgc_it join FN[,FN...] START_MS END_MS CORR LATENCY_MS -> {"rc","found","rec","breakdown"}
  * Prints one JSON object on stdout; exit 0 unless the library refused. */
 #include "lgc.h"
 
@@ -99,8 +99,15 @@ static int cmd_join(char **argv)
         fprintf(stderr, "lgc_join_new: %s\n", err);
         return 1;
     }
-    const char *fns[] = {argv[0]};
-    int rc = lgc_join_fetch(j, fns, 1, num(argv[1]), num(argv[2]));
+    const char *fns[8];
+    size_t nf = 0;
+    for (char *p = argv[0]; p && nf < 8;) { /* comma-separated names, split in place */
+        fns[nf++] = p;
+        p = strchr(p, ',');
+        if (p)
+            *p++ = '\0';
+    }
+    int rc = lgc_join_fetch(j, fns, nf, num(argv[1]), num(argv[2]));
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "rc", rc ? cm_strerror(rc) : "ok");
     struct lgc_join_rec r;
