@@ -127,8 +127,7 @@ static cJSON *build(struct lgc *l, int64_t t0, int64_t t1, char (*idbuf)[32], co
 static int cw_sample(struct lgc *l, int64_t now_ms, struct lgc_row *row, int final)
 {
     (void)row;
-    (void) final;
-    if (!l->cw || (l->nf == 0 && l->nq == 0))
+    if (!l->cw || (l->nf == 0 && l->nq == 0) || (!final && atomic_load(&l->stop)))
         return 0;
     int64_t start_s = l->run_start_ms / 1000, now_s = now_ms / 1000;
     int64_t t0 = start_s - start_s % 60, t1 = now_s - now_s % 60 + 60;

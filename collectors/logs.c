@@ -239,6 +239,8 @@ static int logs_sample(struct lgc *l, int64_t now_ms, struct lgc_row *row, int f
         return 0;
     int first = 0;
     for (size_t i = 0; i < l->nf; i++) {
+        if (!final && atomic_load(&l->stop))
+            break;
         struct lgc_function *f = &l->f[i];
         char group[1200], code[128];
         snprintf(group, sizeof group, "/aws/lambda/%s", f->name);

@@ -98,6 +98,8 @@ static int sqs_sample(struct lgc *l, int64_t now_ms, struct lgc_row *row, int fi
     if (!l->sqs)
         return 0;
     for (size_t i = 0; i < l->nq; i++) {
+        if (!final && atomic_load(&l->stop))
+            break; /* lgc_stop waits for this tick: cut it short */
         struct lgc_queue *q = &l->q[i];
         double d[3], dd[3];
         double *v = lgc_row_q(l, row, i);

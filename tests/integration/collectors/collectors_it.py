@@ -12,6 +12,8 @@ Usage: collectors_it.py CASE LGC_IT
              the join finds the correlation ID with a plausible duration.
   drain      lgc_wait_drained times out on a non-empty queue and returns once
              the queue is purged.
+  unreachable an endpoint that never answers: calls time out, errors are
+             counted, the sampler stops in bounded time with no values.
   orders     create-order over HTTP -> SQS -> process-orders (event source
              mapping): the join links both by correlation ID with a queue wait.
 Every wait is bounded; stackd is always stopped.
@@ -232,10 +234,36 @@ def case_orders(exe):
             check(j["breakdown"]["queue_wait_ms"]["count"] == 1, "breakdown: %r" % j["breakdown"])
 
 
+def case_unreachable(exe):
+    """An endpoint that accepts connections and never answers: every call ends
+    at its time limit, errors are counted, the sampler still stops in bounded
+    time and reports no values rather than zeros."""
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)  # never accepted: the kernel completes the handshake, nobody answers
+
+    class Fake:
+        port = srv.getsockname()[1]
+    try:
+        t = time.time()
+        out = lgc_it(Fake, exe, "sample", "work", "work-dlq", "hello", 200, 600)
+        took = time.time() - t
+        s, m = out["summary"], out["metrics"]
+        print(json.dumps(s), "took %.1fs" % took)
+        check(took < 60, "stop is bounded: %.1fs" % took)
+        check(s["collector"]["errors"] >= 3, "errors counted: %r" % s["collector"])
+        check("timed out" in s["collector"].get("last_error", ""), "last error: %r" % s["collector"])
+        check(m["queues.work.max_depth"] == "try again", "no data, not 0: %r" % m)
+        check("max_depth" not in s["queues"]["work"], "no depth: %r" % s["queues"])
+    finally:
+        srv.close()
+
+
 def main():
     case, exe = sys.argv[1], sys.argv[2]
     {"depth": case_depth, "cold_join": case_cold_join, "drain": case_drain,
-     "orders": case_orders}[case](exe)
+     "orders": case_orders, "unreachable": case_unreachable}[case](exe)
     if failures:
         print("%d failures" % len(failures))
         return 1
