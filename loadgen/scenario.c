@@ -499,12 +499,12 @@ static const struct lg_tmpl_names *names_of(const struct lg_scenario *s, struct 
 }
 
 static int compile(struct lg_scenario *s, const struct cm_ynode *n, const char *text, size_t len,
-                   int json, const char *path, struct lg_tmpl **out, char *err, size_t sz)
+                   int mode, const char *path, struct lg_tmpl **out, char *err, size_t sz)
 {
     struct lg_tmpl_names nm;
     const char *why = NULL;
     size_t at = 0;
-    int rc = lg_tmpl_compile(text, len, names_of(s, &nm), json, out, &why, &at);
+    int rc = lg_tmpl_compile(text, len, names_of(s, &nm), mode, out, &why, &at);
     if (rc)
         serr(err, sz, s, n, path, "%s (at \"%.*s\")", why, (int)(len - at > 24 ? 24 : len - at),
              text + at);
@@ -571,13 +571,18 @@ static int compile_body(struct lg_scenario *s, struct lg_request *r, const char 
     *json = 0;
     if (!n || cm_yaml_is_null(n))
         return 0;
-    if (n->type == CM_YNODE_SCALAR)
-        return compile(s, n, n->str, n->len, 0, path, &r->body_t, err, sz);
+    if (n->type == CM_YNODE_SCALAR) {
+        /* a string body that is JSON text gets its values JSON-escaped too */
+        size_t i = strspn(n->str, " \t\r\n");
+        int looks_json = n->str[i] == '{' || n->str[i] == '[';
+        return compile(s, n, n->str, n->len, looks_json ? LG_TMPL_JSON : LG_TMPL_RAW, path,
+                       &r->body_t, err, sz);
+    }
     struct cm_buf b;
     cm_buf_init(&b, 16u << 20);
     yaml_to_json(n, &b);
     *json = 1;
-    int rc = compile(s, n, cm_buf_cstr(&b), b.len, 1, path, &r->body_t, err, sz);
+    int rc = compile(s, n, cm_buf_cstr(&b), b.len, LG_TMPL_JSON, path, &r->body_t, err, sz);
     cm_buf_deinit(&b);
     return rc;
 }
@@ -610,7 +615,7 @@ static int compile_headers(struct lg_scenario *s, struct lg_request *r, const ch
                 return CM_EINVAL;
             }
             struct lg_tmpl *t;
-            int rc = compile(s, v, v->str, v->len, 0, path, &t, err, sz);
+            int rc = compile(s, v, v->str, v->len, LG_TMPL_HEADER, path, &t, err, sz);
             if (rc)
                 return rc;
             add_header(r, k->str, t);
@@ -621,7 +626,7 @@ static int compile_headers(struct lg_scenario *s, struct lg_request *r, const ch
         struct lg_tmpl *t;
         const char *why;
         size_t at;
-        lg_tmpl_compile("application/json", 16, NULL, 0, &t, &why, &at);
+        lg_tmpl_compile("application/json", 16, NULL, LG_TMPL_RAW, &t, &why, &at);
         add_header(r, "Content-Type", t);
     }
     return 0;
@@ -689,7 +694,8 @@ static int parse_requests(struct lg_scenario *s, char *err, size_t sz)
         int json = 0, rc;
         snprintf(path, sizeof(path), "requests[%zu]", i);
         const struct cm_ynode *pn = cm_yaml_get(n->vals[i], "path");
-        if ((rc = compile(s, pn, r->path, strlen(r->path), 0, path, &r->path_t, err, sz)) ||
+        if ((rc = compile(s, pn, r->path, strlen(r->path), LG_TMPL_URL, path, &r->path_t, err,
+                          sz)) ||
             (rc = compile_body(s, r, path, err, sz, &json)) ||
             (rc = compile_headers(s, r, path, err, sz, json)))
             return rc;
@@ -1042,7 +1048,9 @@ void lg_scenario_markdown(FILE *out)
             "request that uses a captured\nvariable takes a recent value; until one exists its "
             "arrivals go to the other requests\n(counted as `no_capture`). In a mapping body, a "
             "string that is only `{{seq}}`, `{{now}}`\nor `{{rand_int A B}}` is sent as a JSON "
-            "number.",
+            "number. Data and captured values are escaped\nfor where they land: "
+            "percent-encoded in the path and query, JSON-escaped in a JSON body,\nline breaks "
+            "removed in headers.",
             req_opts);
     section(out, "Thresholds",
             "`thresholds` is a list of expressions (a string, or a mapping with `threshold`, "

@@ -124,14 +124,28 @@ static int parse_expr(const char *p, const char *end, const struct lg_tmpl_names
     return 0;
 }
 
-int lg_tmpl_compile(const char *p, size_t n, const struct lg_tmpl_names *names, int json_escape,
+static enum lg_tesc seg_escape(int mode, int in_query)
+{
+    switch (mode) {
+    case LG_TMPL_JSON:
+        return LG_TESC_JSON;
+    case LG_TMPL_URL:
+        return in_query ? LG_TESC_QUERY : LG_TESC_PATH;
+    case LG_TMPL_HEADER:
+        return LG_TESC_HEADER;
+    }
+    return LG_TESC_NONE;
+}
+
+int lg_tmpl_compile(const char *p, size_t n, const struct lg_tmpl_names *names, int mode,
                     struct lg_tmpl **out, const char **why, size_t *at)
 {
     struct lg_tmpl *t = cm_xcalloc(1, sizeof(*t));
     size_t cap = 0, i = 0, lit_start = 0;
     int rc = 0;
     t->text = cm_xstrndup(p ? p : "", p ? n : 0);
-    t->json_escape = json_escape;
+    t->mode = mode;
+    int in_query = 0; /* URL: a literal '?' came before */
     while (i + 1 < n) {
         if (!(p[i] == '{' && p[i + 1] == '{')) {
             i++;
@@ -149,9 +163,11 @@ int lg_tmpl_compile(const char *p, size_t n, const struct lg_tmpl_names *names, 
             rc = CM_EPARSE;
             goto out;
         }
-        if (i > lit_start)
+        if (i > lit_start) {
             add_seg(t, &cap,
                     (struct lg_tseg){.kind = LG_TSEG_LIT, .off = lit_start, .len = i - lit_start});
+            in_query = in_query || memchr(p + lit_start, '?', i - lit_start) != NULL;
+        }
         const char *b = p + i + 2, *e = close;
         while (b < e && *b == ' ')
             b++;
@@ -161,6 +177,7 @@ int lg_tmpl_compile(const char *p, size_t n, const struct lg_tmpl_names *names, 
         rc = parse_expr(b, e, names, &s, why);
         if (rc)
             goto out;
+        s.esc = seg_escape(mode, in_query);
         add_seg(t, &cap, s);
         i = (size_t)(close - p) + 2;
         lit_start = i;
@@ -186,10 +203,8 @@ void lg_tmpl_free(struct lg_tmpl *t)
     free(t);
 }
 
-static int put_escaped(struct cm_buf *out, const char *s, size_t n, int esc)
+static int put_json(struct cm_buf *out, const char *s, size_t n)
 {
-    if (!esc)
-        return cm_buf_append(out, s, n);
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -203,6 +218,60 @@ static int put_escaped(struct cm_buf *out, const char *s, size_t n, int esc)
         }
     }
     return rc;
+}
+
+/* RFC 3986: a value in a path segment may keep unreserved characters,
+ * sub-delims and ':' '@' (pchar) but not '/', '?', '#' or '%'; in a query
+ * it also loses '&', '=', '+' (form decoders read + as space) and ';'. */
+static int url_keep(unsigned char c, int query)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+        return 1;
+    if (strchr("-._~!$'()*,:@", c) && c)
+        return 1;
+    return !query && c && strchr("&=+;", c);
+}
+
+static int put_url(struct cm_buf *out, const char *s, size_t n, int query)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (url_keep(c, query)) {
+            rc = cm_buf_putc(out, (char)c);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            rc = cm_buf_append(out, e, 3);
+        }
+    }
+    return rc;
+}
+
+/* A header value cannot carry a line break (it would end the header and
+ * start another one) or NUL: those become spaces. */
+static int put_header(struct cm_buf *out, const char *s, size_t n)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = cm_buf_putc(out, s[i] == '\r' || s[i] == '\n' || s[i] == '\0' ? ' ' : s[i]);
+    return rc;
+}
+
+static int put_escaped(struct cm_buf *out, const char *s, size_t n, enum lg_tesc esc)
+{
+    switch (esc) {
+    case LG_TESC_JSON:
+        return put_json(out, s, n);
+    case LG_TESC_PATH:
+    case LG_TESC_QUERY:
+        return put_url(out, s, n, esc == LG_TESC_QUERY);
+    case LG_TESC_HEADER:
+        return put_header(out, s, n);
+    case LG_TESC_NONE:
+        break;
+    }
+    return cm_buf_append(out, s, n);
 }
 
 static int put_uuid4(struct cm_buf *out, uint64_t *rng)
@@ -243,11 +312,11 @@ static int render_seg(const struct lg_tmpl *t, const struct lg_tseg *s, const st
         return c->corr_id ? cm_buf_puts(out, c->corr_id) : 0;
     case LG_TSEG_DATA: {
         const char *v = c->data_row ? c->data_row[s->idx] : NULL;
-        return v ? put_escaped(out, v, strlen(v), t->json_escape) : 0;
+        return v ? put_escaped(out, v, strlen(v), s->esc) : 0;
     }
     case LG_TSEG_VAR: {
         const char *v = c->vars ? c->vars[s->idx] : NULL;
-        return v ? put_escaped(out, v, c->var_lens[s->idx], t->json_escape) : 0;
+        return v ? put_escaped(out, v, c->var_lens[s->idx], s->esc) : 0;
     }
     }
     return 0;

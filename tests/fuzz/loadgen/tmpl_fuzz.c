@@ -1,5 +1,7 @@
-/* tmpl_fuzz.c: the template compiler on arbitrary bytes, then rendering
- * what compiled: must not crash; literal-only templates render to the input. */
+/* tmpl_fuzz.c: the template compiler on arbitrary bytes in each mode (size
+ * mod 4), then rendering what compiled: must not crash; literal-only
+ * templates render to the input; escaping never lets a value's space, line
+ * break, '#' or non-ASCII byte into a URL, nor a line break into a header. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t at = 0;
     char *copy = malloc(size ? size : 1);
     memcpy(copy, data, size);
-    if (lg_tmpl_compile(copy, size, &nm, size & 1, &t, &why, &at) == 0) {
+    int mode = (int)(size % 4);
+    if (lg_tmpl_compile(copy, size, &nm, mode, &t, &why, &at) == 0) {
         uint64_t rng = 1;
-        const char *row[] = {"x\"y"};
-        const char *vals[] = {"v"};
-        size_t lens[] = {1};
+        const char *row[] = {"x\"y /\r\n#%\xff"};
+        const char *vals[] = {"v\n"};
+        size_t lens[] = {2};
         struct lg_tmpl_ctx c = {.seq = 1,
                                 .corr_id = "c",
                                 .wall_ns = 1,
@@ -33,6 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lg_tmpl_render(t, &c, &b);
         if (!t->dynamic && (b.len != size || memcmp(b.data ? b.data : "", copy, size) != 0))
             abort();
+        const char *bad = mode == LG_TMPL_URL ? " \r\n#\xff" : mode == LG_TMPL_HEADER ? "\r\n" : "";
+        for (const char *q = bad; *q; q++)
+            if (!memchr(copy, *q, size) && b.len && memchr(b.data, *q, b.len))
+                abort();
         cm_buf_deinit(&b);
         lg_tmpl_free(t);
     } else if (t || !why) {

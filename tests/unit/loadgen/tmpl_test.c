@@ -32,6 +32,41 @@ static void render(const char *s, int json, const struct lg_tmpl_ctx *c, char *o
     lg_tmpl_free(t);
 }
 
+/* Values from outside are escaped for where they land (lg_tmpl_mode). */
+static void test_escaping(void)
+{
+    uint64_t rng = 1;
+    const char *row[] = {"a b/c?d&e=f+g#h%i", "x\"y\\z\n\x01"};
+    const char *vals[] = {"o/1\r\nX-Evil: 1"};
+    size_t lens[] = {14};
+    struct lg_tmpl_ctx c = {.seq = 1, .rng = &rng, .data_row = row, .vars = vals, .var_lens = lens};
+    char out[256];
+    /* path segment: '/', '?', '#', '%', space encoded; sub-delims kept */
+    render("/u/{{data.user}}", LG_TMPL_URL, &c, out, sizeof(out));
+    CHECK_STR(out, "/u/a%20b%2Fc%3Fd&e=f+g%23h%25i");
+    /* query: '&', '=', '+' encoded too; the literal '?' switches the context */
+    render("/u/{{data.user}}?q={{data.user}}&id={{id}}", LG_TMPL_URL, &c, out, sizeof(out));
+    CHECK_STR(out, "/u/a%20b%2Fc%3Fd&e=f+g%23h%25i?q=a%20b%2Fc%3Fd%26e%3Df%2Bg%23h%25i&id=o%2F1%0D%"
+                   "0AX-Evil:%201");
+    /* functions are not escaped (their characters are safe) */
+    render("/t/{{now_iso}}?s={{seq}}", LG_TMPL_URL, &c, out, sizeof(out));
+    CHECK(strchr(out, ':') != NULL && strstr(out, "?s=1") != NULL);
+    /* JSON body: quotes, backslashes and controls escaped */
+    render("{\"e\": \"{{data.email}}\"}", LG_TMPL_JSON, &c, out, sizeof(out));
+    CHECK_STR(out, "{\"e\": \"x\\\"y\\\\z\\u000a\\u0001\"}");
+    /* header: no line break can start another header */
+    render("Bearer {{id}}", LG_TMPL_HEADER, &c, out, sizeof(out));
+    CHECK_STR(out, "Bearer o/1  X-Evil: 1");
+    /* raw: as is */
+    render("{{id}}", LG_TMPL_RAW, &c, out, sizeof(out));
+    CHECK_STR(out, "o/1\r\nX-Evil: 1");
+    /* UTF-8 bytes are percent-encoded one by one */
+    const char *utf[] = {"\xc3\xa9", ""};
+    c.data_row = utf;
+    render("/n/{{data.user}}", LG_TMPL_URL, &c, out, sizeof(out));
+    CHECK_STR(out, "/n/%C3%A9");
+}
+
 int main(void)
 {
     uint64_t rng = 42;
@@ -86,6 +121,8 @@ int main(void)
     CHECK_INT(compile("{{uuid 1}}", 0, &t, &why), CM_EPARSE);
     CHECK_INT(compile("{{rand_int 1 2 3}}", 0, &t, &why), CM_EPARSE);
     CHECK(t == NULL);
+
+    test_escaping();
 
     CHECK_INT(compile("/x/{{id}}", 0, &t, &why), 0);
     CHECK(t->uses_vars && t->dynamic);
