@@ -70,9 +70,10 @@ void lgc_free(struct lgc *l);
  * endpoint delays samples, never the caller. 0, CM_ESTATE (already
  * started), CM_EIO (thread creation). */
 int lgc_start(struct lgc *l, int64_t run_start_ms);
-/* Stops the thread (waits for the tick in progress, bounded by the call
- * timeouts) and then takes one last sample of every source so the summary
- * covers up to the stop. 0 or CM_ESTATE (not running). */
+/* Stops the thread: the tick in progress ends after its current AWS call
+ * (bounded by call_timeout_ms x 2 attempts), then one last sample of every
+ * source is taken from the caller's thread (cold starts over the whole run)
+ * so the summary covers up to the stop. 0 or CM_ESTATE (not running). */
 int lgc_stop(struct lgc *l);
 
 /* Takes one sample of every source at once from the caller's thread; only
