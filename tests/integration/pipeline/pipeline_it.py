@@ -26,6 +26,7 @@ stops or kills it, bounds every wait, and prints "N passed, N failed".
   committed. VisibilityTimeout is lowered to 5 s first so messages that were
   in flight at the kill come back quickly.
 """
+import http.client
 import json
 import os
 import signal
@@ -213,7 +214,7 @@ def case_crash(st):
                 return
             try:
                 status, _, js = post_order(st, order_body(customer, i), {"X-Correlation-Id": "crash-%d" % i})
-            except OSError as e:  # stackd is gone
+            except (OSError, http.client.HTTPException) as e:  # stackd is gone
                 errors.append(repr(e))
                 return
             if status == 201 and js and "id" in js:
