@@ -40,6 +40,9 @@ static const struct cm_opt top_opts[] = {
                "Random seed for Poisson arrivals and the mix (0: random)."),
     CM_OPT_DURATION(S, lag_tolerance_ns, "lag_tolerance", "10ms", 0, 0,
                     "The run is invalid when the generator's p99 schedule lag exceeds this."),
+    CM_OPT_DURATION(S, timer_slack_ns, "timer_slack", "0s", 0, 1e9,
+                    "Open model: wake for arrivals on a grid of this and send those due together "
+                    "(fewer wake-ups, each send at most this late; 0: every arrival on time)."),
     CM_OPT_INT(S, queue_max, "queue_max", "100000", 1, 100000000,
                "Arrivals waiting for a free connection (per run); beyond it they are dropped."),
     CM_OPT_DURATION(S, drain_ns, "drain", "10s", 0, 0,

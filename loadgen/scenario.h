@@ -116,6 +116,7 @@ struct lg_scenario {
     int64_t workers;
     int64_t seed;
     int64_t lag_tolerance_ns;
+    int64_t timer_slack_ns; /* open model: arrivals are taken on a grid of this (0: each on time) */
     int64_t queue_max;
     int64_t drain_ns;
     char *local_stack;

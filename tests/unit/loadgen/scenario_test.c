@@ -99,6 +99,9 @@ static void test_nested_sets(void)
     s = load_set("thresholds[0]=http.rps > 5", err, sizeof(err));
     CHECK(s && s->n_th == 1 && !strcmp(s->th[0].text, "http.rps > 5"));
     lg_scenario_free(s);
+    s = load_set("timer_slack=1ms", err, sizeof(err));
+    CHECK(s && s->timer_slack_ns == 1000000);
+    lg_scenario_free(s);
     s = load_set("correlation.xray=true", err, sizeof(err));
     CHECK(s && s->corr.xray == 1 && s->corr.traceparent == 1);
     lg_scenario_free(s);
