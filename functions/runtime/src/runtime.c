@@ -1,6 +1,6 @@
 /* runtime.c: the Lambda Runtime API client loop (API version 2018-06-01).
- * Speaks, over one keep-alive libcurl easy handle, to
- * http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/...:
+ * Speaks HTTP/1.1 over one keep-alive TCP connection to
+ * $AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/...:
  *   GET  invocation/next            -> 200, body = event, headers
  *        Lambda-Runtime-Aws-Request-Id, -Deadline-Ms (epoch ms),
  *        -Invoked-Function-Arn, -Trace-Id, -Client-Context, -Cognito-Identity
@@ -10,7 +10,17 @@
  *   POST init/error                 -> 202, then the process exits
  * /next has no timeout: the sandbox may be frozen while it waits. A 500 from
  * the Runtime API means the environment is broken: exit promptly. It is not
- * a response-streaming runtime (no Lambda-Runtime-Function-Response-Mode). */
+ * a response-streaming runtime (no Lambda-Runtime-Function-Response-Mode).
+ *
+ * The client is a small blocking HTTP/1.1 client of its own, not libcurl
+ * (which functions still use for every other HTTP call): the Runtime API is
+ * a loopback peer with four fixed requests, and libcurl spent ~9 poll()
+ * calls per invocation around its 4 socket calls (strace; see
+ * docs/bench-stackd.md). After a result POST the next GET /next goes out in
+ * the same sendmsg() (HTTP/1.1 pipelining; servers answer in order), so a
+ * warm invocation costs the function one send and two recv. It reads
+ * Content-Length, chunked and until-close bodies, and reconnects after
+ * "Connection: close" or a broken connection. */
 #include "rt.h"
 
 #include "cm/clock.h"
@@ -19,13 +29,21 @@
 #include "cm/mem.h"
 #include "rt_int.h"
 
-#include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #define RT_API_PATH      "/2018-06-01/runtime/"
 #define RT_NEXT_RETRIES  3     /* consecutive failed /next calls before exiting */
@@ -47,10 +65,16 @@ struct rt_next {
 };
 
 struct rt_client {
-    CURL *curl;
-    char base[1024]; /* http://host:port[/prefix]/2018-06-01/runtime/ */
-    char url[1536];
-    char errbuf[CURL_ERROR_SIZE];
+    int fd;         /* -1 while not connected */
+    int next_sent;  /* a GET /next is already on the wire behind a POST */
+    char host[256]; /* name or address, without IPv6 brackets */
+    char port[16];
+    char hostport[300]; /* Host header: what AWS_LAMBDA_RUNTIME_API names */
+    char base[1024];    /* path prefix + RT_API_PATH */
+    char url[1536];     /* http://hostport/base/what, for messages */
+    struct cm_buf in;   /* bytes received, from in_pos on not consumed yet */
+    size_t in_pos;
+    struct cm_buf head;  /* request line and headers being sent */
     struct cm_buf reply; /* body of the Runtime API's answer to a POST */
 };
 
@@ -64,14 +88,6 @@ struct rt_state {
     int cold;
 };
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
-{
-    struct cm_buf *b = arg;
-    size_t n = size * nmemb;
-    /* Returning less than n makes curl fail the transfer (CURLE_WRITE_ERROR). */
-    return cm_buf_append(b, p, n) == 0 ? n : 0;
-}
-
 static void copy_value(char *dst, size_t cap, const char *v, size_t n)
 {
     while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
@@ -82,11 +98,9 @@ static void copy_value(char *dst, size_t cap, const char *v, size_t n)
     dst[n] = '\0';
 }
 
-/* Header lines arrive one at a time, "Name: value\r\n", not NUL-terminated. */
-static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+/* One header line "Name: value" (without CRLF) of a /next answer. */
+static void next_header(struct rt_next *nx, const char *p, size_t n)
 {
-    struct rt_next *nx = arg;
-    size_t n = size * nmemb;
     static const struct {
         const char *name;
         size_t off, cap;
@@ -100,7 +114,7 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
     };
     const char *colon = memchr(p, ':', n);
     if (!colon)
-        return n;
+        return;
     size_t name_len = (size_t)(colon - p);
     const char *v = colon + 1;
     while (v < p + n && (*v == ' ' || *v == '\t'))
@@ -111,37 +125,315 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
             break;
         }
     }
-    return n;
 }
 
+/* "host:port[/prefix]" or "[v6]:port[/prefix]". */
 static int client_init(struct rt_client *c, const char *api)
 {
     memset(c, 0, sizeof *c);
+    c->fd = -1;
+    cm_buf_init(&c->in, RT_MAX_EVENT_BYTES + ((size_t)256 << 10));
+    cm_buf_init(&c->head, (size_t)64 << 10);
     cm_buf_init(&c->reply, RT_POST_BODY_MAX);
-    size_t need = (size_t)snprintf(c->base, sizeof c->base, "http://%s" RT_API_PATH, api);
-    if (need >= sizeof c->base || strpbrk(api, " \r\n"))
+    if (strpbrk(api, " \t\r\n"))
         return CM_EINVAL;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return CM_EIO;
-    c->curl = curl_easy_init();
-    if (!c->curl)
-        return CM_EIO;
-    CURL *h = c->curl;
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* never route the Runtime API via a proxy */
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L); /* /next blocks as long as it must */
+    const char *slash = strchr(api, '/');
+    size_t hp_len = slash ? (size_t)(slash - api) : strlen(api);
+    const char *prefix = slash ? slash : "";
+    if (hp_len == 0 || hp_len >= sizeof c->hostport)
+        return CM_EINVAL;
+    memcpy(c->hostport, api, hp_len);
+    c->hostport[hp_len] = '\0';
+    size_t need = (size_t)snprintf(c->base, sizeof c->base, "%s%s", prefix, RT_API_PATH);
+    if (need >= sizeof c->base)
+        return CM_EINVAL;
+    const char *h = c->hostport, *port = NULL;
+    size_t h_len;
+    if (*h == '[') {
+        const char *rb = strchr(h, ']');
+        if (!rb)
+            return CM_EINVAL;
+        h++;
+        h_len = (size_t)(rb - h);
+        if (rb[1] == ':')
+            port = rb + 2;
+        else if (rb[1])
+            return CM_EINVAL;
+    } else {
+        const char *colon = strrchr(h, ':');
+        h_len = colon ? (size_t)(colon - h) : hp_len;
+        port = colon ? colon + 1 : NULL;
+    }
+    if (h_len == 0 || h_len >= sizeof c->host)
+        return CM_EINVAL;
+    memcpy(c->host, h, h_len);
+    c->host[h_len] = '\0';
+    if (!port)
+        port = "80";
+    if (!*port || strlen(port) >= sizeof c->port || strspn(port, "0123456789") != strlen(port))
+        return CM_EINVAL;
+    cm_strlcpy(c->port, port, sizeof c->port);
     return 0;
+}
+
+static void client_close(struct rt_client *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->next_sent = 0;
+    cm_buf_reset(&c->in);
+    c->in_pos = 0;
 }
 
 static void client_deinit(struct rt_client *c)
 {
-    curl_easy_cleanup(c->curl);
+    client_close(c);
+    cm_buf_deinit(&c->in);
+    cm_buf_deinit(&c->head);
     cm_buf_deinit(&c->reply);
-    c->curl = NULL;
+}
+
+/* Connects with a 1 s limit, then leaves the socket blocking. */
+static int connect_one(const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (errno != EINPROGRESS || poll(&p, 1, 1000) != 1 ||
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int client_connect(struct rt_client *c)
+{
+    if (c->fd >= 0)
+        return 0;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int gai = getaddrinfo(c->host, c->port, &hints, &res);
+    if (gai != 0) {
+        rt_log(CM_LOG_ERROR, "runtime: cannot resolve %s: %s", c->host, gai_strerror(gai));
+        return CM_ECONN;
+    }
+    for (const struct addrinfo *ai = res; ai && c->fd < 0; ai = ai->ai_next)
+        c->fd = connect_one(ai);
+    freeaddrinfo(res);
+    if (c->fd < 0) {
+        rt_log(CM_LOG_ERROR, "runtime: cannot connect to %s: %s", c->hostport, strerror(errno));
+        return CM_ECONN;
+    }
+    return 0;
+}
+
+/* Sends every byte of iov[0..n); 0 or CM_ECONN. */
+static int send_iov(struct rt_client *c, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        struct msghdr m;
+        memset(&m, 0, sizeof m);
+        m.msg_iov = iov;
+        m.msg_iovlen = (size_t)n;
+        ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return CM_ECONN;
+        size_t left = (size_t)w;
+        while (n > 0 && left >= iov->iov_len) {
+            left -= iov->iov_len;
+            iov++;
+            n--;
+        }
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+/* Receives more bytes into c->in (blocking). 0, or CM_ECONN on EOF/error,
+ * CM_ETOOBIG when the buffer is full. */
+static int recv_more(struct rt_client *c)
+{
+    if (c->in_pos > 0) { /* keep only the unread bytes */
+        memmove(c->in.data, c->in.data + c->in_pos, c->in.len - c->in_pos);
+        c->in.len -= c->in_pos;
+        c->in_pos = 0;
+    }
+    if (cm_buf_reserve(&c->in, 65536) < 0)
+        return CM_ETOOBIG;
+    for (;;) {
+        ssize_t r = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return CM_ECONN;
+        c->in.len += (size_t)r;
+        c->in.data[c->in.len] = '\0';
+        return 0;
+    }
+}
+
+/* Makes at least n unread bytes available. */
+static int need_bytes(struct rt_client *c, size_t n)
+{
+    while (c->in.len - c->in_pos < n) {
+        if (c->in.len + (n - (c->in.len - c->in_pos)) > c->in.max)
+            return CM_ETOOBIG;
+        int rc = recv_more(c);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Position of the next CRLF at or after c->in_pos, receiving up to max bytes. */
+static int find_crlf(struct rt_client *c, const char *delim, size_t max, size_t *at)
+{
+    size_t scanned = c->in_pos;
+    for (;;) {
+        const char *hit = strstr(c->in.data ? c->in.data + scanned : "", delim);
+        if (hit) {
+            *at = (size_t)(hit - c->in.data);
+            return 0;
+        }
+        if (c->in.len - c->in_pos > max)
+            return CM_EPARSE;
+        size_t keep = c->in.len - c->in_pos;
+        size_t back = keep < 3 ? keep : 3; /* a delimiter split across reads */
+        int rc = recv_more(c);
+        if (rc)
+            return rc;
+        scanned = c->in_pos + keep - back;
+    }
+}
+
+/* Appends len bytes of c->in at in_pos to body (dropped when full and
+ * truncate is set) and consumes them. */
+static int take_body(struct rt_client *c, struct cm_buf *body, size_t len, int truncate)
+{
+    int rc = cm_buf_append(body, c->in.data + c->in_pos, len);
+    c->in_pos += len;
+    return rc < 0 && !truncate ? CM_ETOOBIG : 0;
+}
+
+/* Reads one response: its status (>= 200) or a negative cm_err after which
+ * the connection is closed. Headers of interest go to nx (may be NULL). */
+static long read_response(struct rt_client *c, struct rt_next *nx, struct cm_buf *body,
+                          int truncate)
+{
+    size_t end;
+    long status = 0;
+    int rc;
+    int chunked, close_after, have_len;
+    unsigned long long clen;
+    do {
+        if ((rc = find_crlf(c, "\r\n\r\n", 65536, &end)) != 0)
+            goto fail;
+        const char *p = c->in.data + c->in_pos, *e = c->in.data + end;
+        if (e - p < 12 || strncmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' || p[9] < '1' ||
+            p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9') {
+            rc = CM_EPARSE;
+            goto fail;
+        }
+        status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+        close_after = p[7] == '0';
+        chunked = have_len = 0;
+        clen = 0;
+        const char *line = (const char *)memchr(p, '\n', (size_t)(e - p) + 2) + 1;
+        while (line < e) {
+            const char *nl = memchr(line, '\r', (size_t)(e - line) + 1);
+            size_t n = (size_t)(nl - line);
+            if (nx)
+                next_header(nx, line, n);
+            if (n > 15 && strncasecmp(line, "content-length:", 15) == 0) {
+                char *stop;
+                errno = 0;
+                clen = strtoull(line + 15, &stop, 10);
+                have_len = errno == 0 && stop > line + 15;
+            } else if (n > 18 && strncasecmp(line, "transfer-encoding:", 18) == 0) {
+                chunked = memmem(line, n, "chunked", 7) != NULL;
+            } else if (n > 11 && strncasecmp(line, "connection:", 11) == 0) {
+                if (memmem(line, n, "close", 5))
+                    close_after = 1;
+            }
+            line = nl + 2;
+        }
+        c->in_pos = end + 4;
+    } while (status < 200); /* 1xx interim answers have no body */
+    if (chunked) {
+        for (;;) {
+            if ((rc = find_crlf(c, "\r\n", 1024, &end)) != 0)
+                goto fail;
+            char *stop;
+            unsigned long long n = strtoull(c->in.data + c->in_pos, &stop, 16);
+            if (stop == c->in.data + c->in_pos || n > c->in.max) {
+                rc = CM_EPARSE;
+                goto fail;
+            }
+            c->in_pos = end + 2;
+            if (n == 0) {
+                for (;;) { /* trailers up to the empty line */
+                    if ((rc = find_crlf(c, "\r\n", 8192, &end)) != 0)
+                        goto fail;
+                    int empty = end == c->in_pos;
+                    c->in_pos = end + 2;
+                    if (empty)
+                        break;
+                }
+                break;
+            }
+            if ((rc = need_bytes(c, (size_t)n + 2)) != 0 ||
+                (rc = take_body(c, body, (size_t)n, truncate)) != 0)
+                goto fail;
+            c->in_pos += 2;
+        }
+    } else if (have_len) {
+        if (clen > c->in.max) {
+            rc = CM_ETOOBIG;
+            goto fail;
+        }
+        if ((rc = need_bytes(c, (size_t)clen)) != 0 ||
+            (rc = take_body(c, body, (size_t)clen, truncate)) != 0)
+            goto fail;
+    } else { /* no length: the body ends with the connection */
+        while ((rc = recv_more(c)) == 0) {
+        }
+        if (rc != CM_ECONN || (rc = take_body(c, body, c->in.len - c->in_pos, truncate)) != 0)
+            goto fail;
+        close_after = 1;
+    }
+    if (close_after)
+        client_close(c);
+    return status;
+fail:
+    client_close(c);
+    return rc;
+}
+
+static void head_request(struct rt_client *c, const char *method, const char *what)
+{
+    cm_buf_printf(&c->head, "%s %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: loadgen-rt/1\r\n", method,
+                  c->base, what, c->hostport);
 }
 
 /* The id becomes a path segment of our POSTs: UUIDs and the like only. */
@@ -156,30 +448,29 @@ static int valid_request_id(const char *id)
     return 1;
 }
 
-/* GET /next. Returns 0 with nx filled, CM_EAGAIN for a failure worth a retry
- * (transport error, unexpected status, no request id), CM_EIO for a 500. */
+/* GET /next (unless already pipelined). Returns 0 with nx filled, CM_EAGAIN
+ * for a failure worth a retry (transport error, unexpected status, no request
+ * id), CM_EIO for a 500. */
 static int client_next(struct rt_client *c, struct rt_next *nx)
 {
     memset(nx, 0, offsetof(struct rt_next, body));
     cm_buf_reset(&nx->body);
-    snprintf(c->url, sizeof c->url, "%sinvocation/next", c->base);
-    CURL *h = c->curl;
-    curl_easy_setopt(h, CURLOPT_URL, c->url);
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &nx->body);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, nx);
-    c->errbuf[0] = '\0';
-    CURLcode cc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, NULL);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, NULL);
-    if (cc != CURLE_OK) {
-        rt_log(CM_LOG_ERROR, "runtime: GET %s failed: %s", c->url,
-               c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+    snprintf(c->url, sizeof c->url, "http://%s%sinvocation/next", c->hostport, c->base);
+    int rc = 0;
+    if (!c->next_sent) {
+        if ((rc = client_connect(c)) == 0) {
+            cm_buf_reset(&c->head);
+            head_request(c, "GET", "invocation/next");
+            cm_buf_puts(&c->head, "\r\n");
+            struct iovec iov[1] = {{c->head.data, c->head.len}};
+            rc = send_iov(c, iov, 1);
+        }
+    }
+    c->next_sent = 0;
+    long status = rc ? rc : read_response(c, nx, &nx->body, 0);
+    if (status < 0) {
+        client_close(c);
+        rt_log(CM_LOG_ERROR, "runtime: GET %s failed: %s", c->url, cm_strerror((int)status));
         return CM_EAGAIN;
     }
     if (status == 500) {
@@ -196,41 +487,39 @@ static int client_next(struct rt_client *c, struct rt_next *nx)
     return 0;
 }
 
-/* POST body to base + path. error_type != NULL adds the error-type header.
- * Returns the HTTP status, or a negative cm_err on transport failure. */
+/* POST body to base + path. error_type != NULL adds the error-type header;
+ * then_next pipelines GET /next behind it. Returns the HTTP status, or a
+ * negative cm_err on transport failure. */
 static long client_post(struct rt_client *c, const char *path, const char *body, size_t len,
-                        const char *error_type)
+                        const char *error_type, int then_next)
 {
-    char type_header[RT_ERROR_TYPE_MAX + 64];
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-    hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
-    if (error_type) {
-        snprintf(type_header, sizeof type_header, "Lambda-Runtime-Function-Error-Type: %s",
-                 error_type);
-        hdrs = curl_slist_append(hdrs, type_header);
-    }
-    snprintf(c->url, sizeof c->url, "%s%s", c->base, path);
+    snprintf(c->url, sizeof c->url, "http://%s%s%s", c->hostport, c->base, path);
     cm_buf_reset(&c->reply);
-    CURL *h = c->curl;
-    curl_easy_setopt(h, CURLOPT_URL, c->url);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->reply);
-    c->errbuf[0] = '\0';
-    CURLcode cc = curl_easy_perform(h);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-    curl_slist_free_all(hdrs);
-    if (cc != CURLE_OK && cc != CURLE_WRITE_ERROR) {
-        rt_log(CM_LOG_ERROR, "runtime: POST %s failed: %s", c->url,
-               c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+    int rc = client_connect(c);
+    if (rc == 0) {
+        cm_buf_reset(&c->head);
+        head_request(c, "POST", path);
+        cm_buf_printf(&c->head, "Content-Type: application/json\r\nContent-Length: %zu\r\n", len);
+        if (error_type)
+            cm_buf_printf(&c->head, "Lambda-Runtime-Function-Error-Type: %s\r\n", error_type);
+        cm_buf_puts(&c->head, "\r\n");
+        size_t post_len = c->head.len;
+        if (then_next) {
+            head_request(c, "GET", "invocation/next");
+            cm_buf_puts(&c->head, "\r\n");
+        }
+        struct iovec iov[3] = {{c->head.data, post_len},
+                               {(void *)(body ? body : ""), len},
+                               {c->head.data + post_len, c->head.len - post_len}};
+        rc = send_iov(c, iov, then_next ? 3 : 2);
+    }
+    long status = rc ? rc : read_response(c, NULL, &c->reply, 1);
+    if (status < 0) {
+        client_close(c);
+        rt_log(CM_LOG_ERROR, "runtime: POST %s failed: %s", c->url, cm_strerror((int)status));
         return CM_ECONN;
     }
+    c->next_sent = then_next && c->fd >= 0; /* a closed connection lost the GET */
     if (status != 202)
         rt_log(CM_LOG_ERROR, "runtime: POST %s: status %ld: %.512s", c->url, status,
                cm_buf_cstr(&c->reply));
@@ -238,13 +527,13 @@ static long client_post(struct rt_client *c, const char *path, const char *body,
 }
 
 static long post_error(struct rt_client *c, const char *path, const struct rt_error *err,
-                       const char *fallback_type)
+                       const char *fallback_type, int then_next)
 {
     struct cm_buf body;
     cm_buf_init(&body, 0);
     rt_error_body(err, &body);
-    long status =
-        client_post(c, path, body.data, body.len, rt_error_header_type(err, fallback_type));
+    long status = client_post(c, path, body.data, body.len,
+                              rt_error_header_type(err, fallback_type), then_next);
     cm_buf_deinit(&body);
     return status;
 }
@@ -326,13 +615,13 @@ static long invoke(struct rt_state *st, const struct rt_invocation *inv, const c
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "invocation/%s/response", inv->request_id);
-        return client_post(&st->client, path, st->response.data, st->response.len, NULL);
+        return client_post(&st->client, path, st->response.data, st->response.len, NULL, 1);
     }
     default_error(&err, rc);
     struct rt_log_field f[] = {{"errorType", err.type, 0}, {"errorMessage", err.message, 0}};
     rt_log_fields(CM_LOG_ERROR, f, 2, "invocation failed");
     snprintf(path, sizeof path, "invocation/%s/error", inv->request_id);
-    return post_error(&st->client, path, &err, "Function.Unhandled");
+    return post_error(&st->client, path, &err, "Function.Unhandled", 1);
 }
 
 static long run_one(struct rt_state *st)
@@ -384,7 +673,7 @@ static int init_function(struct rt_state *st)
         snprintf(err.message, sizeof err.message, "init failed: %s", cm_strerror(rc));
     struct rt_log_field f[] = {{"errorType", err.type, 0}, {"errorMessage", err.message, 0}};
     rt_log_fields(CM_LOG_ERROR, f, 2, "init failed");
-    post_error(&st->client, "init/error", &err, "Runtime.InitError");
+    post_error(&st->client, "init/error", &err, "Runtime.InitError", 0);
     return rc;
 }
 
