@@ -77,6 +77,7 @@ struct env {
     int port;
     int out_fd; /* read end of the child's stdout+stderr */
     struct sd_watch *out_watch;
+    uint64_t out_turn;         /* loop turn of the last read that emptied the pipe, + 1 */
     struct cm_buf line;        /* partial output line */
     struct sd_conn *next_conn; /* parked /next */
     struct inv *inv;           /* assigned or delivered */
@@ -285,8 +286,10 @@ static void out_drain(struct env *e, int full)
         ssize_t n = read(e->out_fd, buf, sizeof(buf));
         if (n > 0) {
             out_consume(e, buf, (size_t)n);
-            if (!full && (size_t)n < sizeof(buf))
+            if (!full && (size_t)n < sizeof(buf)) {
+                e->out_turn = sd_server_turn(e->l->srv) + 1;
                 break; /* likely empty now; level-triggered epoll reports the rest */
+            }
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -305,11 +308,20 @@ static void out_drain(struct env *e, int full)
     }
 }
 
+/* Read once per turn: if the pipe was emptied after this turn's epoll_wait
+ * returned (inv_finish below), whatever came since is reported again by the
+ * next epoll_wait (level-triggered), so a read now would only see EAGAIN. */
+static int out_read_this_turn(const struct env *e)
+{
+    return e->out_turn == sd_server_turn(e->l->srv) + 1;
+}
+
 static void on_child_output(void *ctx, int fd, uint32_t events)
 {
     (void)fd;
     (void)events;
-    out_drain(ctx, 0);
+    if (!out_read_this_turn(ctx))
+        out_drain(ctx, 0);
 }
 
 /* ---------- memory ---------- */
@@ -381,8 +393,15 @@ static void inv_finish(struct env *e, enum sd_inv_status st, const char *body, s
     int64_t now = cm_clock_mono_ns();
     int delivered = inv->start_ns != 0;
     double dur_ms = delivered ? (double)(now - inv->start_ns) / 1e6 : 0.0;
-    if (e->pid > 0 && e->out_fd >= 0)
-        out_drain(e, 0); /* the function's lines come before END */
+    /* The function's lines come before END. After a posted result (state
+     * RESPONDED) they were written before the POST, whose first bytes were
+     * readable when this turn's epoll_wait returned; so if that epoll_wait
+     * did not report the pipe, or a read in this turn emptied it, there is
+     * nothing of theirs left to read and the read would only see EAGAIN. */
+    if (e->pid > 0 && e->out_fd >= 0 &&
+        (e->state != ENV_RESPONDED ||
+         (!out_read_this_turn(e) && sd_watch_reported(l->srv, e->out_watch))))
+        out_drain(e, 0);
     if (delivered) {
         char report[512];
         if (st == SD_INV_TIMEOUT) {
@@ -789,7 +808,7 @@ static void rt_next(struct env *e, struct sd_conn *conn)
             e->inv->init_ms = (double)(cm_clock_mono_ns() - e->spawn_ns) / 1e6;
         }
     }
-    sd_conn_defer(conn);
+    sd_conn_defer_hold(conn); /* a 202 just written goes out with this answer */
     e->next_conn = conn;
     env_respond_next(e);
     if (e->state == ENV_IDLE)

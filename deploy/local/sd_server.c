@@ -52,6 +52,8 @@ struct sd_conn {
     int keep_alive;      /* of the request in flight */
     int in_ready;        /* on the ready list */
     int paused;          /* input full while deferred: EPOLLIN off until the reply */
+    int hold_output;     /* deferred with sd_conn_defer_hold: wbuf waits for the reply */
+    int in_process;      /* inside conn_process: replies to pipelined input wait */
     uint32_t epoll_mask;
     int64_t last_active_ns;
     const struct sd_upgrade_ops *up; /* raw byte mode after an Upgrade, else NULL */
@@ -66,6 +68,7 @@ struct sd_watch {
     sd_fd_fn fn;
     void *ctx;
     int closed;
+    uint64_t reported_turn; /* last turn whose epoll_wait reported it */
     struct sd_watch *grave_next;
 };
 
@@ -85,6 +88,8 @@ struct sd_server {
     int n_conns;
     int n_deferred;
     int stopping;
+    uint64_t turn;  /* epoll_wait calls so far */
+    int batch_full; /* this turn's epoll_wait filled evs[]: more may be ready */
     struct sd_server_stats stats;
 };
 
@@ -305,10 +310,16 @@ static void conn_set_mask(struct sd_conn *c, uint32_t mask)
     ep_ctl(c->srv, EPOLL_CTL_MOD, &c->ev, mask);
 }
 
+/* Output parked behind a deferred request (see sd_conn_defer_hold). */
+static int conn_holding(const struct sd_conn *c)
+{
+    return c->deferred && c->hold_output;
+}
+
 static void conn_update_mask(struct sd_conn *c)
 {
     uint32_t m = EPOLLRDHUP;
-    if (c->wpos < c->wbuf.len)
+    if (c->wpos < c->wbuf.len && !conn_holding(c))
         m |= EPOLLOUT;
     else if (!c->close_after && !c->paused)
         m |= EPOLLIN; /* also while deferred: saves two epoll_ctl per request */
@@ -317,7 +328,7 @@ static void conn_update_mask(struct sd_conn *c)
 
 static void conn_flush(struct sd_conn *c)
 {
-    while (!c->dead && c->wpos < c->wbuf.len) {
+    while (!c->dead && c->wpos < c->wbuf.len && !conn_holding(c)) {
         ssize_t n = send(c->ev.fd, c->wbuf.data + c->wpos, c->wbuf.len - c->wpos, MSG_NOSIGNAL);
         if (n > 0) {
             c->wpos += (size_t)n;
@@ -409,18 +420,42 @@ void sd_conn_reply(struct sd_conn *c, const struct sd_resp *resp)
     finish_request(c);
     c->paused = 0;
     c->last_active_ns = cm_clock_mono_ns();
-    conn_flush(c);
+    /* A pipelined request behind this one is handled next in conn_process,
+     * which then sends both answers with one send(). */
+    if (!c->in_process || !c->rbuf.len || c->close_after)
+        conn_flush(c);
     if (!c->dead && c->rbuf.len && !c->close_after)
         conn_mark_ready(c);
 }
 
-void sd_conn_defer(struct sd_conn *c)
+static void conn_defer(struct sd_conn *c, int hold)
 {
     if (c->deferred)
         return;
+    c->hold_output = hold;
     c->deferred = 1;
     c->srv->n_deferred++;
     conn_update_mask(c);
+}
+
+void sd_conn_defer(struct sd_conn *c)
+{
+    conn_defer(c, 0);
+}
+
+void sd_conn_defer_hold(struct sd_conn *c)
+{
+    conn_defer(c, 1);
+}
+
+uint64_t sd_server_turn(const struct sd_server *s)
+{
+    return s->turn;
+}
+
+int sd_watch_reported(const struct sd_server *s, const struct sd_watch *w)
+{
+    return s->batch_full || !w || w->reported_turn == s->turn;
 }
 
 void sd_conn_release(struct sd_conn *c)
@@ -549,6 +584,7 @@ static void conn_process(struct sd_conn *c)
         conn_process_raw(c);
         return;
     }
+    c->in_process = 1;
     while (!c->dead && !c->deferred && !c->close_after && !c->up && c->rbuf.len > 0 && c->lst &&
            c->wbuf.len < 256 * 1024) {
         struct sd_req req;
@@ -557,15 +593,14 @@ static void conn_process(struct sd_conn *c)
         if (rc < 0) {
             c->srv->stats.bad_requests++;
             reply_error(c, info.error_status ? info.error_status : 400);
-            return;
+            break;
         }
         if (rc == SD_HTTP_NEED_MORE) {
             if (info.head_done && info.expect_continue && !c->sent_continue) {
                 c->sent_continue = 1;
                 cm_buf_puts(&c->wbuf, "HTTP/1.1 100 Continue\r\n\r\n");
-                conn_flush(c);
             }
-            return;
+            break;
         }
         c->srv->stats.requests++;
         c->req_consumed = info.consumed;
@@ -585,6 +620,9 @@ static void conn_process(struct sd_conn *c)
             sd_resp_deinit(&r);
         }
     }
+    c->in_process = 0;
+    if (!c->dead && c->wpos < c->wbuf.len)
+        conn_flush(c); /* answers held for pipelined requests (unless holding) */
 }
 
 static void conn_on_read(struct sd_conn *c)
@@ -791,8 +829,15 @@ int sd_server_run(struct sd_server *s)
         if (s->ready)
             timeout_ms = 0;
         int n = epoll_wait(s->epfd, evs, 256, timeout_ms);
+        s->turn++;
         if (n < 0 && errno != EINTR)
             return cm_err_from_errno(errno);
+        s->batch_full = n == (int)(sizeof evs / sizeof evs[0]);
+        for (int i = 0; i < n; i++) {
+            struct ev *ev = evs[i].data.ptr;
+            if (ev->kind == EV_WATCH)
+                ((struct sd_watch *)ev)->reported_turn = s->turn;
+        }
         for (int i = 0; i < n; i++)
             dispatch(s, evs[i].data.ptr, evs[i].events);
         run_ready(s);

@@ -55,6 +55,10 @@ void sd_server_close_listener(struct sd_server *s, struct sd_listener *l);
 void sd_server_stop_accepting(struct sd_server *s);
 
 void sd_conn_defer(struct sd_conn *c);
+/* sd_conn_defer, and answers already written to earlier pipelined requests
+ * on this connection stay unsent until this request's reply, which then goes
+ * out in the same send() (the Runtime API's POST /response + GET /next). */
+void sd_conn_defer_hold(struct sd_conn *c);
 /* Sends resp (adds Content-Length, Date-less). Ends a deferral. */
 void sd_conn_reply(struct sd_conn *c, const struct sd_resp *resp);
 /* Ends a deferral without an answer; the connection is closed. */
@@ -89,6 +93,13 @@ void sd_conn_close_after_write(struct sd_conn *c);
 const char *sd_conn_peer_ip(const struct sd_conn *c);
 /* Number of requests deferred right now (graceful shutdown waits on it). */
 int sd_server_deferred(const struct sd_server *s);
+/* Counts loop turns (epoll_wait calls): work done in the current turn
+ * happened after every event it reported. */
+uint64_t sd_server_turn(const struct sd_server *s);
+/* Whether this turn's epoll_wait reported w (or may have: a full batch).
+ * A level-triggered fd it did not report had nothing to read when the turn
+ * began. */
+int sd_watch_reported(const struct sd_server *s, const struct sd_watch *w);
 
 /* Watches fd (not owned) for events (EPOLLIN...). */
 int sd_server_watch(struct sd_server *s, int fd, uint32_t events, sd_fd_fn fn, void *ctx,
