@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 
-.PHONY: all setup build build-asan test test-unit run bench format clean
+.PHONY: all setup build build-asan test test-unit run format clean
 
 all: build
 
@@ -32,9 +32,6 @@ test-unit: build
 
 run: setup build
 	./scripts/run
-
-bench: build
-	./bench/run-all
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
