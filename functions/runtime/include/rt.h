@@ -2,11 +2,12 @@
  * is one `bootstrap` executable whose main() fills a struct rt_function and
  * returns rt_run(); the same binary runs on AWS `provided.al2023` and under
  * stackd. The library speaks the Lambda Runtime API (2018-06-01) over one
- * keep-alive libcurl handle, writes structured JSON log lines and CloudWatch
- * Embedded Metric Format (EMF) documents to stdout, and parses the events our
- * functions receive (API Gateway HTTP API payload 2.0, API Gateway WebSocket,
- * SQS batches). It is deliberately not a general AWS SDK: calls to DynamoDB,
- * SQS or @connections go through common/.
+ * keep-alive TCP connection with a small HTTP/1.1 client of its own (libcurl
+ * cost ~9 poll() per invocation; see runtime.c), writes structured JSON log
+ * lines and CloudWatch Embedded Metric Format (EMF) documents to stdout, and
+ * parses the events our functions receive (API Gateway HTTP API payload 2.0,
+ * API Gateway WebSocket, SQS batches). It is deliberately not a general AWS
+ * SDK: calls to DynamoDB, SQS or @connections go through common/ (libcurl).
  *
  * A function in full (see functions/hello/handler.c for a larger one):
  *
