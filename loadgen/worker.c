@@ -32,6 +32,20 @@
 #define CAP_RING  256        /* captured values kept per variable */
 #define RESP_MAX  (1u << 20) /* response bytes kept for captures */
 #define VALUE_MAX 1024       /* longest captured value */
+/* HTTP/1.1 connections per libcurl multi handle: part of libcurl's cost per
+ * request grows with the connections one multi holds (docs/bench-loadgen.md:
+ * 1,000 in one multi cost 79-95 us per request, 16 multis of 62 cost 58), so a
+ * worker splits its connections over several multis. */
+#define SHARD_CONNS 64
+
+struct lg_worker;
+
+/* One libcurl multi handle and the connections it owns. */
+struct shard {
+    struct lg_worker *w;
+    CURLM *multi;
+    int64_t deadline; /* curl's timer, monotonic ns; INT64_MAX: none */
+};
 
 struct hdrcache {
     struct curl_slist *list; /* prebuilt: correlation headers first, then static ones */
@@ -40,6 +54,7 @@ struct hdrcache {
 
 struct slot {
     struct lg_worker *w;
+    struct shard *sh; /* the multi this slot's transfers run in */
     CURL *e;
     int ep, last_ep;
     int recording;
@@ -74,9 +89,10 @@ struct lg_worker {
     pthread_t th;
     int started;
     int epfd;
-    CURLM *multi;
-    int64_t curl_deadline; /* monotonic ns; INT64_MAX: none */
-    uint8_t *fd_reg;       /* fd_reg[fd] != 0: fd is in the epoll set (fd < fd_cap) */
+    struct shard *shards;
+    int nshards;
+    uint8_t *fd_reg; /* fd_reg[fd] != 0: fd is in the epoll set (fd < fd_cap) */
+    uint16_t *fd_sh; /* fd_sh[fd]: index of the shard whose socket it is */
     size_t fd_cap;
     struct slot *slots;
     int nslots;
@@ -131,15 +147,19 @@ static void fd_grow(struct lg_worker *w, curl_socket_t s)
     size_t ncap = ((size_t)s + 1) * 2;
     w->fd_reg = cm_xrealloc(w->fd_reg, ncap);
     memset(w->fd_reg + w->fd_cap, 0, ncap - w->fd_cap);
+    w->fd_sh = cm_xrealloc(w->fd_sh, ncap * sizeof(*w->fd_sh));
+    memset(w->fd_sh + w->fd_cap, 0, (ncap - w->fd_cap) * sizeof(*w->fd_sh));
     w->fd_cap = ncap;
 }
 
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    struct lg_worker *w = userp;
+    struct shard *sh = userp;
+    struct lg_worker *w = sh->w;
     if (s < 0)
         return 0;
     fd_grow(w, s);
+    w->fd_sh[s] = (uint16_t)(sh - w->shards);
     if (what == CURL_POLL_REMOVE) {
         if (w->fd_reg[s])
             w->fd_reg[s] |= FD_IDLE;
@@ -187,8 +207,8 @@ static int close_cb(void *clientp, curl_socket_t s)
 
 static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 {
-    struct lg_worker *w = userp;
-    w->curl_deadline = timeout_ms < 0 ? INT64_MAX : cm_clock_mono_ns() + timeout_ms * CM_NS_PER_MS;
+    struct shard *sh = userp;
+    sh->deadline = timeout_ms < 0 ? INT64_MAX : cm_clock_mono_ns() + timeout_ms * CM_NS_PER_MS;
     return 0;
 }
 
@@ -289,25 +309,37 @@ static int worker_init(struct lg_worker *w)
         conns = 1;
     w->nslots = (int)(h->version == LG_HTTP_1_1 ? conns : conns * h->max_streams);
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    w->multi = curl_multi_init();
-    if (w->epfd < 0 || !w->multi)
+    if (w->epfd < 0)
         return CM_EIO;
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
-    curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns);
-    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, conns);
-    curl_multi_setopt(w->multi, CURLMOPT_PIPELINING,
-                      h->version == LG_HTTP_1_1 ? (long)CURLPIPE_NOTHING
-                                                : (long)CURLPIPE_MULTIPLEX);
-    if (h->version != LG_HTTP_1_1)
-        curl_multi_setopt(w->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)h->max_streams);
-    w->curl_deadline = INT64_MAX;
+    w->nshards = h->version == LG_HTTP_1_1 ? (int)((conns + SHARD_CONNS - 1) / SHARD_CONNS) : 1;
+    w->shards = cm_xcalloc((size_t)w->nshards, sizeof(*w->shards));
+    for (int k = 0; k < w->nshards; k++) {
+        struct shard *sh = &w->shards[k];
+        long c = (long)share(conns, k, w->nshards);
+        sh->w = w;
+        sh->deadline = INT64_MAX;
+        sh->multi = curl_multi_init();
+        if (!sh->multi)
+            return CM_EIO;
+        curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+        curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+        curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+        curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+        curl_multi_setopt(sh->multi, CURLMOPT_MAX_HOST_CONNECTIONS, c);
+        curl_multi_setopt(sh->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, c);
+        curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, c);
+        curl_multi_setopt(sh->multi, CURLMOPT_PIPELINING,
+                          h->version == LG_HTTP_1_1 ? (long)CURLPIPE_NOTHING
+                                                    : (long)CURLPIPE_MULTIPLEX);
+        if (h->version != LG_HTTP_1_1)
+            curl_multi_setopt(sh->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)h->max_streams);
+    }
     w->slots = cm_xcalloc((size_t)w->nslots, sizeof(*w->slots));
     for (int i = w->nslots - 1; i >= 0; i--) {
         slot_setup(w, &w->slots[i]);
+        /* HTTP/1.1: slot i -> shard i mod n, so shard k holds share(conns, k, n) slots,
+         * exactly its connection limit */
+        w->slots[i].sh = &w->shards[i % w->nshards];
         w->slots[i].next_free = w->free_slots;
         w->free_slots = &w->slots[i];
     }
@@ -573,7 +605,7 @@ static void start_request(struct lg_worker *w, const struct qitem *it, int64_t n
         if (it->waited)
             cm_hist_record(w->cur->queue_wait, (now - sl->intended_ns) / 1000);
     }
-    curl_multi_add_handle(w->multi, sl->e);
+    curl_multi_add_handle(sl->sh->multi, sl->e);
     w->inflight++;
 }
 
@@ -766,7 +798,7 @@ static void record_done(struct lg_worker *w, struct slot *sl, CURLcode res, int6
 
 static void release(struct lg_worker *w, struct slot *sl)
 {
-    curl_multi_remove_handle(w->multi, sl->e);
+    curl_multi_remove_handle(sl->sh->multi, sl->e);
     if (sl->dyn) {
         curl_slist_free_all(sl->dyn);
         sl->dyn = NULL;
@@ -784,18 +816,19 @@ static void drain_done(struct lg_worker *w)
     CURLMsg *m;
     int left;
     int64_t now = cm_clock_mono_ns();
-    while ((m = curl_multi_info_read(w->multi, &left))) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        struct slot *sl = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
-        CURLcode res = m->data.result;
-        record_done(w, sl, res, now);
-        int vu = sl->vu;
-        release(w, sl);
-        if (vu)
-            closed_next(w, now);
-    }
+    for (int k = 0; k < w->nshards; k++)
+        while ((m = curl_multi_info_read(w->shards[k].multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            struct slot *sl = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+            CURLcode res = m->data.result;
+            record_done(w, sl, res, now);
+            int vu = sl->vu;
+            release(w, sl);
+            if (vu)
+                closed_next(w, now);
+        }
 }
 
 /* ---- closed model ---- */
@@ -910,7 +943,7 @@ static void wait_events(struct lg_worker *w, int64_t now, int64_t wake)
         int fl = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                  ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                  ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-        curl_multi_socket_action(w->multi, fd, fl, &running);
+        curl_multi_socket_action(w->shards[w->fd_sh[fd]].multi, fd, fl, &running);
     }
     if (n > 0)
         drain_done(w);
@@ -961,12 +994,18 @@ static void run_loop(struct lg_worker *w)
             dispatch(w, now);
         }
         /* new transfers ask for a 0 ms timeout: start them now, not after a wake-up */
-        if (w->curl_deadline <= now ||
-            (w->curl_deadline != INT64_MAX && w->curl_deadline <= cm_clock_mono_ns())) {
-            w->curl_deadline = INT64_MAX;
-            curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-            drain_done(w);
+        int fired = 0;
+        int64_t tnow = cm_clock_mono_ns();
+        for (int k = 0; k < w->nshards; k++) {
+            struct shard *sh = &w->shards[k];
+            if (sh->deadline <= tnow) {
+                sh->deadline = INT64_MAX;
+                curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+                fired = 1;
+            }
         }
+        if (fired)
+            drain_done(w);
         atomic_store_explicit(&w->a_inflight, w->inflight, memory_order_relaxed);
         atomic_store_explicit(&w->a_queued, (int)w->qlen, memory_order_relaxed);
         /* a trailing pause still runs to the schedule's end (recovery is observed) */
@@ -982,7 +1021,9 @@ static void run_loop(struct lg_worker *w)
             w->qlen = 0;
             break;
         }
-        int64_t wake = min64(next_pub, w->curl_deadline);
+        int64_t wake = next_pub;
+        for (int k = 0; k < w->nshards; k++)
+            wake = min64(wake, w->shards[k].deadline);
         if (!closed && w->have_next) {
             /* timer_slack: wake for arrivals on a grid of slack, sending all that are due
              * together (fewer wake-ups; each is at most slack late, which the
@@ -1109,8 +1150,11 @@ void lg_worker_free(struct lg_worker *w)
     for (int i = 0; i < w->nslots; i++)
         slot_deinit(w, &w->slots[i]);
     free(w->slots);
-    if (w->multi)
-        curl_multi_cleanup(w->multi);
+    for (int k = 0; w->shards && k < w->nshards; k++)
+        if (w->shards[k].multi)
+            curl_multi_cleanup(w->shards[k].multi);
+    free(w->shards);
+    free(w->fd_sh);
     if (w->epfd >= 0)
         close(w->epfd);
     free(w->q);

@@ -439,6 +439,35 @@ thresholds: ['http.requests.count > 100']
         ng.stop()
 
 
+def case_shards(tmp):
+    """150 connections in one worker run in three libcurl multi handles (64 each at
+    most): every connection is opened once and used, nothing fails. The
+    connection count and the duration come from nested --set keys."""
+    ng = Nginx(tmp)
+    try:
+        path = scenario(tmp, """target: %s
+executor: closed
+lag_tolerance: 1s
+vus: 300
+http: {connections: 8}
+phases: [{duration: 10s}]
+requests: [{name: a, path: /}]
+""" % ng.url())
+        out = os.path.join(tmp, "out")
+        r = loadgen("run", path, "--out", out, "--workers", "1", "--quiet",
+                    "--set", "http.connections=150", "--set", "phases[0].duration=2s")
+        expect_exit(r, 0, "150 connections over three multi handles")
+        s = summary(out)
+        if s["duration_s"] > 3:
+            fail("--set phases[0].duration=2s not applied: %s" % s["duration_s"])
+        if s["http"]["errors"] != 0 or s["http"]["completed"] < 300:
+            fail("want no errors and at least 300 requests: %s" % s["http"]["counters"])
+        if s["http"]["connect"]["count"] != 150:
+            fail("want 150 connections opened once each, got %s" % s["http"]["connect"]["count"])
+    finally:
+        ng.stop()
+
+
 def case_cli(tmp):
     for args, code, text in ((["--help"], 0, "exit codes"), (["run", "--help"], 0, "--duration"),
                              (["validate", "--help"], 0, "file:line:col"), (["--version"], 0, "loadgen"),
