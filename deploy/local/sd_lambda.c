@@ -78,6 +78,7 @@ struct env {
     int out_fd; /* read end of the child's stdout+stderr */
     struct sd_watch *out_watch;
     uint64_t out_turn;         /* loop turn of the last read that emptied the pipe, + 1 */
+    int out_quiet;             /* pipe not watched while an invocation runs */
     struct cm_buf line;        /* partial output line */
     struct sd_conn *next_conn; /* parked /next */
     struct inv *inv;           /* assigned or delivered */
@@ -316,6 +317,17 @@ static int out_read_this_turn(const struct env *e)
     return e->out_turn == sd_server_turn(e->l->srv) + 1;
 }
 
+/* While an invocation runs the pipe is not watched: the function's lines
+ * are read when its result arrives (and every tick, for long invocations),
+ * not with one wake-up of stackd per write(). */
+static void out_watch_set(struct env *e, int on)
+{
+    if (!e->out_watch || e->out_quiet == !on)
+        return;
+    if (sd_server_watch_events(e->l->srv, e->out_watch, on ? EPOLLIN : 0) == 0)
+        e->out_quiet = !on;
+}
+
 static void on_child_output(void *ctx, int fd, uint32_t events)
 {
     (void)fd;
@@ -398,10 +410,15 @@ static void inv_finish(struct env *e, enum sd_inv_status st, const char *body, s
      * readable when this turn's epoll_wait returned; so if that epoll_wait
      * did not report the pipe, or a read in this turn emptied it, there is
      * nothing of theirs left to read and the read would only see EAGAIN. */
-    if (e->pid > 0 && e->out_fd >= 0 &&
-        (e->state != ENV_RESPONDED ||
-         (!out_read_this_turn(e) && sd_watch_reported(l->srv, e->out_watch))))
+    if (e->out_quiet) { /* not watched during the invocation: read what it wrote */
+        if (e->out_fd >= 0)
+            out_drain(e, 0);
+        out_watch_set(e, 1);
+    } else if (e->pid > 0 && e->out_fd >= 0 &&
+               (e->state != ENV_RESPONDED ||
+                (!out_read_this_turn(e) && sd_watch_reported(l->srv, e->out_watch)))) {
         out_drain(e, 0);
+    }
     if (delivered) {
         char report[512];
         if (st == SD_INV_TIMEOUT) {
@@ -749,6 +766,7 @@ static void env_deliver(struct env *e)
     cm_buf_append(&r.body, inv->payload, inv->payload_len);
     e->state = ENV_BUSY;
     env_logf(e, "START RequestId: %s Version: $LATEST", inv->id);
+    out_watch_set(e, 0);
     struct sd_conn *c = e->next_conn;
     e->next_conn = NULL;
     sd_conn_reply(c, &r);
@@ -1108,6 +1126,8 @@ static void tick_fn(struct sd_lambda *l, struct sd_fn *fn, int64_t now)
         nx = e->next;
         switch (e->state) {
         case ENV_BUSY:
+            if (e->out_quiet && e->out_fd >= 0)
+                out_drain(e, 0); /* long invocations: lines flow, the pipe never fills */
             if (e->inv && now >= e->inv->deadline_ns) {
                 char body[256];
                 snprintf(body, sizeof(body),

@@ -719,6 +719,13 @@ int sd_server_watch(struct sd_server *s, int fd, uint32_t events, sd_fd_fn fn, v
     return 0;
 }
 
+int sd_server_watch_events(struct sd_server *s, struct sd_watch *w, uint32_t events)
+{
+    if (!w || w->closed)
+        return CM_ESTATE;
+    return ep_ctl(s, EPOLL_CTL_MOD, &w->ev, events);
+}
+
 void sd_server_unwatch(struct sd_server *s, struct sd_watch *w)
 {
     if (!w || w->closed)

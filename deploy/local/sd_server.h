@@ -104,6 +104,9 @@ int sd_watch_reported(const struct sd_server *s, const struct sd_watch *w);
 /* Watches fd (not owned) for events (EPOLLIN...). */
 int sd_server_watch(struct sd_server *s, int fd, uint32_t events, sd_fd_fn fn, void *ctx,
                     struct sd_watch **out);
+/* Changes the events a watch waits for (0: none; EPOLLHUP/EPOLLERR are
+ * still reported). */
+int sd_server_watch_events(struct sd_server *s, struct sd_watch *w, uint32_t events);
 void sd_server_unwatch(struct sd_server *s, struct sd_watch *w);
 
 void sd_server_set_tick(struct sd_server *s, sd_tick_fn fn, void *ctx);
