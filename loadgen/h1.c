@@ -474,6 +474,7 @@ static void finish(struct lg_h1_conn *c, int err, const char *what, int64_t now)
         .ttfb_ns = c->t_first ? c->t_first - c->t_send : -1,
         .total_ns = now - c->t_send,
         .bytes_in = c->bytes_in,
+        .body_bytes = c->ps.body_bytes,
     };
     if (!err && c->req.keep_body) {
         r.body = c->body.data ? c->body.data : "";

@@ -94,6 +94,7 @@ struct lg_h1_result {
     int64_t ttfb_ns;    /* lg_h1_send to the first response byte (-1 if none) */
     int64_t total_ns;   /* lg_h1_send to completion */
     int64_t bytes_in;   /* response bytes read (headers + body as on the wire) */
+    int64_t body_bytes; /* body bytes (without chunk framing); subset of bytes_in */
     const char *body;   /* the kept body (keep_body), else NULL */
     size_t body_len;
     const char *headers; /* the kept header lines (keep_headers), else NULL */
