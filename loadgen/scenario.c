@@ -98,6 +98,9 @@ static const struct cm_opt http_opts[] = {
     CM_OPT_DURATION(H, timeout_ns, "timeout", "30s", 1e6, 3600e9, "Whole-request timeout."),
     CM_OPT_BOOL(H, keepalive, "keepalive", "true",
                 "Reuse connections (false: one connection per request)."),
+    CM_OPT_ENUM(H, engine, "engine", "auto", "auto|curl|lean",
+                "HTTP client: lean (loadgen's own HTTP/1.1 client, http:// only), curl "
+                "(libcurl: TLS, HTTP/2); auto picks lean for http:// with version 1.1."),
     CM_OPT_END,
 };
 #undef H

@@ -19,6 +19,8 @@ struct cm_ynode;
 enum lg_arrival { LG_ARRIVAL_UNIFORM = 0, LG_ARRIVAL_POISSON = 1 };
 enum lg_executor { LG_EXEC_OPEN = 0, LG_EXEC_CLOSED = 1 };
 enum lg_httpver { LG_HTTP_1_1 = 0, LG_HTTP_2 = 1, LG_HTTP_2_PK = 2 };
+/* http.engine: auto = lean for http:// with version 1.1, curl otherwise */
+enum lg_http_engine { LG_ENGINE_AUTO = 0, LG_ENGINE_CURL = 1, LG_ENGINE_LEAN = 2 };
 
 struct lg_phase {
     char *name;
@@ -44,6 +46,7 @@ struct lg_http_cfg {
     int64_t connect_timeout_ns;
     int64_t timeout_ns;
     int keepalive;
+    int engine; /* enum lg_http_engine */
 };
 
 struct lg_corr_cfg {
