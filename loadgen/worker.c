@@ -24,6 +24,8 @@
 #include "cm/hist.h"
 #include "cm/json.h"
 #include "cm/mem.h"
+#include "engines/h1_engine.h"
+#include "loop.h"
 #include "scenario.h"
 #include "schedule.h"
 #include "stats.h"
@@ -124,6 +126,10 @@ struct lg_worker {
     struct lg_err_sample errs[LG_ERR_SAMPLES];
     size_t n_errs;
     int64_t cancelled;
+    /* lean engine (stopgap until engine.h): set when http.engine picks it; then
+     * no libcurl handle exists and the loop below runs lg_loop */
+    struct lg_loop *loop;
+    struct lg_h1e *lean;
 };
 
 static int64_t share(int64_t total, int id, int n)
@@ -236,6 +242,13 @@ static size_t header_cb(char *p, size_t size, size_t n, void *ud)
 static void slot_setup(struct lg_worker *w, struct slot *sl)
 {
     const struct lg_http_cfg *h = &w->sc->http;
+    if (w->lean) { /* lean engine: only the capture buffers */
+        sl->w = w;
+        sl->last_ep = -1;
+        cm_buf_init(&sl->resp, RESP_MAX + 1);
+        cm_buf_init(&sl->hval, 65 * 1024);
+        return;
+    }
     CURL *e = curl_easy_init();
     if (!e)
         abort(); /* only fails on out-of-memory */
@@ -299,6 +312,8 @@ static void build_cum(struct lg_worker *w)
     }
 }
 
+static void lean_done(void *user, const struct lg_h1_result *r, int64_t now);
+
 static int worker_init(struct lg_worker *w)
 {
     const struct lg_scenario *sc = w->sc;
@@ -311,7 +326,17 @@ static int worker_init(struct lg_worker *w)
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0)
         return CM_EIO;
-    w->nshards = h->version == LG_HTTP_1_1 ? (int)((conns + SHARD_CONNS - 1) / SHARD_CONNS) : 1;
+    if (lg_h1e_wanted(sc, w->cfg.base_url)) { /* lean engine (stopgap until engine.h) */
+        w->nslots = (int)conns;
+        int rc = lg_loop_new(&w->loop);
+        if (rc == 0)
+            rc = lg_h1e_new(w->loop, sc, w->cfg.base_url, (int)conns, lean_done, &w->lean);
+        if (rc)
+            return rc;
+    }
+    w->nshards = w->lean                     ? 0
+                 : h->version == LG_HTTP_1_1 ? (int)((conns + SHARD_CONNS - 1) / SHARD_CONNS)
+                                             : 1;
     w->shards = cm_xcalloc((size_t)w->nshards, sizeof(*w->shards));
     for (int k = 0; k < w->nshards; k++) {
         struct shard *sh = &w->shards[k];
@@ -339,7 +364,7 @@ static int worker_init(struct lg_worker *w)
         slot_setup(w, &w->slots[i]);
         /* HTTP/1.1: slot i -> shard i mod n, so shard k holds share(conns, k, n) slots,
          * exactly its connection limit */
-        w->slots[i].sh = &w->shards[i % w->nshards];
+        w->slots[i].sh = w->nshards ? &w->shards[i % w->nshards] : NULL;
         w->slots[i].next_free = w->free_slots;
         w->free_slots = &w->slots[i];
     }
@@ -533,6 +558,21 @@ static void set_method(struct slot *sl, const struct lg_request *r, const struct
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, custom ? r->method : NULL);
 }
 
+static void count_start(struct lg_worker *w, const struct slot *sl, const struct qitem *it,
+                        int redirected, int64_t now)
+{
+    if (sl->recording) {
+        lg_stats_count(w->cur, sl->ep, LG_C_REQUESTS, 1);
+        if (redirected)
+            lg_stats_count(w->cur, -1, LG_C_NO_CAPTURE, 1);
+        if (it->waited)
+            cm_hist_record(w->cur->queue_wait, (now - sl->intended_ns) / 1000);
+    }
+}
+
+static void lean_start(struct lg_worker *w, struct slot *sl, const struct qitem *it,
+                       const struct lg_tmpl_ctx *ctx, int redirected, int64_t now);
+
 static void start_request(struct lg_worker *w, const struct qitem *it, int64_t now)
 {
     const struct lg_scenario *sc = w->sc;
@@ -577,6 +617,10 @@ static void start_request(struct lg_worker *w, const struct qitem *it, int64_t n
         .vars = w->var_vals,
         .var_lens = w->var_lens,
     };
+    if (w->lean) { /* lean engine (stopgap until engine.h) */
+        lean_start(w, sl, it, &ctx, redirected, now);
+        return;
+    }
     if (r->path_t->dynamic || sl->last_ep != sl->ep) {
         cm_buf_reset(&sl->url);
         cm_buf_puts(&sl->url, w->cfg.base_url);
@@ -598,13 +642,7 @@ static void start_request(struct lg_worker *w, const struct qitem *it, int64_t n
             (long)((r->timeout_ns ? r->timeout_ns : sc->http.timeout_ns) / CM_NS_PER_MS));
     }
     sl->last_ep = sl->ep;
-    if (sl->recording) {
-        lg_stats_count(w->cur, sl->ep, LG_C_REQUESTS, 1);
-        if (redirected)
-            lg_stats_count(w->cur, -1, LG_C_NO_CAPTURE, 1);
-        if (it->waited)
-            cm_hist_record(w->cur->queue_wait, (now - sl->intended_ns) / 1000);
-    }
+    count_start(w, sl, it, redirected, now);
     curl_multi_add_handle(sl->sh->multi, sl->e);
     w->inflight++;
 }
@@ -735,48 +773,46 @@ static void add_record(struct lg_worker *w, const struct slot *sl, int status, i
     r->err = err;
 }
 
-static void record_done(struct lg_worker *w, struct slot *sl, CURLcode res, int64_t now)
+/* One finished request, whichever engine ran it. status 0: a transport error
+ * of kind `kind`. Times from the actual send, us; connect_us -1: the request
+ * reused a connection. bytes: response body bytes. */
+struct done_info {
+    int status;
+    enum lg_ctr kind;
+    const char *what;
+    int64_t total_us, ttfb_us, connect_us, bytes;
+};
+
+static void record_result(struct lg_worker *w, struct slot *sl, const struct done_info *d,
+                          int64_t now)
 {
     struct lg_stats *st = w->cur;
     int ep = sl->ep;
     const struct lg_request *r = &w->sc->reqs[ep];
     int64_t lat_us = (now - sl->intended_ns) / 1000;
-    long status = 0;
-    if (res == CURLE_OK)
-        curl_easy_getinfo(sl->e, CURLINFO_RESPONSE_CODE, &status);
-    if (res == CURLE_OK && status >= 100 && status < 600 && r->expect[status] && r->n_caps)
+    long status = d->status;
+    if (status >= 100 && status < 600 && r->expect[status] && r->n_caps)
         do_captures(w, sl, r);
     if (!sl->recording)
         return;
     lg_stats_count(st, ep, LG_C_COMPLETED, 1);
-    lg_stats_count(st, ep, LG_C_BYTES_IN, sl->bytes);
-    if (res != CURLE_OK) {
-        enum lg_ctr kind = LG_C_TRANSPORT;
-        if (res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST)
-            kind = LG_C_CONNECT_ERR;
-        else if (res == CURLE_OPERATION_TIMEDOUT)
-            kind = LG_C_TIMEOUT;
+    lg_stats_count(st, ep, LG_C_BYTES_IN, d->bytes);
+    if (status == 0) {
+        enum lg_ctr kind = d->kind;
         lg_stats_count(st, ep, LG_C_ERRORS, 1);
         lg_stats_count(st, ep, kind, 1);
         if (kind == LG_C_TIMEOUT) /* the wait was real: keep it in the latency */
             lg_stats_hist(st, ep, LG_H_LATENCY, lat_us);
         if (sl->sample)
             add_record(w, sl, 0, kind, lat_us, -1);
-        sample_error(w, sl, 0, lat_us, curl_easy_strerror(res));
+        sample_error(w, sl, 0, lat_us, d->what);
         return;
     }
-    curl_off_t total = 0, ttfb = 0, conn = 0;
-    long nconn = 0;
-    curl_easy_getinfo(sl->e, CURLINFO_TOTAL_TIME_T, &total);
-    curl_easy_getinfo(sl->e, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
-    curl_easy_getinfo(sl->e, CURLINFO_NUM_CONNECTS, &nconn);
     lg_stats_hist(st, ep, LG_H_LATENCY, lat_us);
-    lg_stats_hist(st, ep, LG_H_LATENCY_UNCORR, (int64_t)total);
-    lg_stats_hist(st, ep, LG_H_TTFB, (int64_t)ttfb);
-    if (nconn > 0) {
-        curl_easy_getinfo(sl->e, CURLINFO_CONNECT_TIME_T, &conn);
-        lg_stats_hist(st, ep, LG_H_CONNECT, (int64_t)conn);
-    }
+    lg_stats_hist(st, ep, LG_H_LATENCY_UNCORR, d->total_us);
+    lg_stats_hist(st, ep, LG_H_TTFB, d->ttfb_us);
+    if (d->connect_us >= 0)
+        lg_stats_hist(st, ep, LG_H_CONNECT, d->connect_us);
     int cls = (int)(status / 100);
     if (cls >= 1 && cls <= 5) {
         lg_stats_count(st, ep, (enum lg_ctr)(LG_C_S1XX + cls - 1), 1);
@@ -786,7 +822,7 @@ static void record_done(struct lg_worker *w, struct slot *sl, CURLcode res, int6
         lg_stats_count(st, ep, LG_C_S429, 1);
     int ok = status >= 100 && status < 600 && r->expect[status];
     if (sl->sample)
-        add_record(w, sl, (int)status, ok ? 0 : LG_C_UNEXPECTED, lat_us, (int64_t)total);
+        add_record(w, sl, (int)status, ok ? 0 : LG_C_UNEXPECTED, lat_us, d->total_us);
     if (ok) {
         lg_stats_count(st, ep, LG_C_OK, 1);
     } else {
@@ -796,9 +832,38 @@ static void record_done(struct lg_worker *w, struct slot *sl, CURLcode res, int6
     }
 }
 
+static void record_done(struct lg_worker *w, struct slot *sl, CURLcode res, int64_t now)
+{
+    struct done_info d = {.kind = LG_C_TRANSPORT, .what = "", .connect_us = -1, .bytes = sl->bytes};
+    if (res != CURLE_OK) {
+        if (res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST)
+            d.kind = LG_C_CONNECT_ERR;
+        else if (res == CURLE_OPERATION_TIMEDOUT)
+            d.kind = LG_C_TIMEOUT;
+        d.what = curl_easy_strerror(res);
+        record_result(w, sl, &d, now);
+        return;
+    }
+    long status = 0, nconn = 0;
+    curl_off_t total = 0, ttfb = 0, conn = 0;
+    curl_easy_getinfo(sl->e, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(sl->e, CURLINFO_TOTAL_TIME_T, &total);
+    curl_easy_getinfo(sl->e, CURLINFO_STARTTRANSFER_TIME_T, &ttfb);
+    curl_easy_getinfo(sl->e, CURLINFO_NUM_CONNECTS, &nconn);
+    if (nconn > 0) {
+        curl_easy_getinfo(sl->e, CURLINFO_CONNECT_TIME_T, &conn);
+        d.connect_us = (int64_t)conn;
+    }
+    d.status = (int)status;
+    d.total_us = (int64_t)total;
+    d.ttfb_us = (int64_t)ttfb;
+    record_result(w, sl, &d, now);
+}
+
 static void release(struct lg_worker *w, struct slot *sl)
 {
-    curl_multi_remove_handle(sl->sh->multi, sl->e);
+    if (!w->lean)
+        curl_multi_remove_handle(sl->sh->multi, sl->e);
     if (sl->dyn) {
         curl_slist_free_all(sl->dyn);
         sl->dyn = NULL;
@@ -829,6 +894,56 @@ static void drain_done(struct lg_worker *w)
             if (vu)
                 closed_next(w, now);
         }
+}
+
+/* ---- lean engine (stopgap until engine.h) ---- */
+
+static void lean_done(void *user, const struct lg_h1_result *r, int64_t now)
+{
+    struct slot *sl = user;
+    struct lg_worker *w = sl->w;
+    if (r->err == LG_H1_E_CANCELLED) {
+        w->cancelled++;
+        release(w, sl);
+        return;
+    }
+    struct done_info d = {
+        .status = r->err ? 0 : r->status,
+        .kind = r->err == LG_H1_E_CONNECT   ? LG_C_CONNECT_ERR
+                : r->err == LG_H1_E_TIMEOUT ? LG_C_TIMEOUT
+                                            : LG_C_TRANSPORT,
+        .what = r->what,
+        .total_us = r->total_ns / 1000,
+        .ttfb_us = r->ttfb_ns >= 0 ? r->ttfb_ns / 1000 : 0,
+        .connect_us = r->connect_ns >= 0 ? r->connect_ns / 1000 : -1,
+        .bytes = r->body_bytes,
+    };
+    /* captures read the slot's buffers, as with libcurl */
+    if (r->body) {
+        cm_buf_reset(&sl->resp);
+        cm_buf_append(&sl->resp, r->body, r->body_len);
+    }
+    if (r->headers) {
+        cm_buf_reset(&sl->hval);
+        cm_buf_append(&sl->hval, r->headers, r->headers_len);
+    }
+    record_result(w, sl, &d, now);
+    int vu = sl->vu;
+    release(w, sl);
+    if (vu)
+        closed_next(w, now);
+}
+
+static void lean_start(struct lg_worker *w, struct slot *sl, const struct qitem *it,
+                       const struct lg_tmpl_ctx *ctx, int redirected, int64_t now)
+{
+    sl->last_ep = sl->ep;
+    count_start(w, sl, it, redirected, now);
+    w->inflight++;
+    if (lg_h1e_start(w->lean, sl->ep, ctx, sl->want_body, sl->want_hdr, sl, now) != 0) {
+        struct lg_h1_result r = {.err = LG_H1_E_TRANSPORT, .what = "request too big"};
+        lean_done(sl, &r, now);
+    }
 }
 
 /* ---- closed model ---- */
@@ -930,6 +1045,10 @@ static void wait_events(struct lg_worker *w, int64_t now, int64_t wake)
         d = 0;
     if (d > 100 * CM_NS_PER_MS)
         d = 100 * CM_NS_PER_MS; /* re-check the stop flag at least every 100 ms */
+    if (w->lean) {              /* lean engine: its callbacks record and release as they come */
+        lg_loop_run_once(w->loop, now + d);
+        return;
+    }
     struct timespec ts = {(time_t)(d / CM_NS_PER_S), (long)(d % CM_NS_PER_S)};
     int n = epoll_pwait2(w->epfd, evs, 256, &ts, NULL);
     int running;
@@ -951,6 +1070,10 @@ static void wait_events(struct lg_worker *w, int64_t now, int64_t wake)
 
 static void cancel_all(struct lg_worker *w)
 {
+    if (w->lean) {
+        lg_h1e_cancel_all(w->lean, cm_clock_mono_ns());
+        return;
+    }
     for (int i = 0; i < w->nslots; i++) {
         struct slot *sl = &w->slots[i];
         int busy = 1;
@@ -1147,6 +1270,8 @@ void lg_worker_free(struct lg_worker *w)
     if (!w)
         return;
     lg_worker_join(w);
+    lg_h1e_free(w->lean);
+    lg_loop_free(w->loop);
     for (int i = 0; i < w->nslots; i++)
         slot_deinit(w, &w->slots[i]);
     free(w->slots);

@@ -14,13 +14,18 @@
 # two endpoints, per-second histograms). Each row carries the 1-minute load
 # average at its start and end (the machine may be shared).
 # Env: LOADGEN (default build/loadgen/loadgen), REPS (3), DUR (10), OUT
-#      (/tmp/lg-peers), ONLY (a|b|c, default all). Prints markdown tables.
+#      (/tmp/lg-peers), ONLY (a|b|c, default all), ENGINE (http.engine for every
+#      loadgen run: lean, curl or auto; empty: the scenario default). Prints
+#      markdown tables.
 set -eu
 LOADGEN=${LOADGEN:-build/loadgen/loadgen}
 REPS=${REPS:-3}
 DUR=${DUR:-10}
 OUT=${OUT:-/tmp/lg-peers}
 ONLY=${ONLY:-abc}
+ENGINE=${ENGINE-lean}
+SETENG=""
+[ -n "$ENGINE" ] && SETENG="--set http.engine=$ENGINE"
 NGINX=${NGINX:-/usr/sbin/nginx}
 AUTOCANNON=${AUTOCANNON:-node_modules/.bin/autocannon}
 mkdir -p "$OUT"
@@ -97,7 +102,7 @@ rss() { grep 'Maximum resident' "$OUT/$1.time" | sed 's/.*: //'; }
 js() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 lgrun() { # name scenario
     rm -rf "$OUT/$1.d"
-    timed "$1" "$LOADGEN" run "$OUT/$2.yaml" --workers 1 --quiet --out "$OUT/$1.d"
+    timed "$1" "$LOADGEN" run "$OUT/$2.yaml" --workers 1 --quiet --out "$OUT/$1.d" $SETENG
 }
 lgrps() { js "$OUT/$1.d/summary.json" "round(d['http']['rps'])"; }
 row() { # tool name rps
@@ -143,7 +148,7 @@ for rep in $(seq 1 "$REPS"); do
     echo "| loadgen | $rep | $LN | $(cpus lg5k.$rep) | $LU | $(rss lg5k.$rep) | $(cat "$OUT/lg5k.$rep.ngx") | $(cat "$OUT/lg5k.$rep.load") |"
     R="$R $(ratio "$LU" "$HU")"
     rm -rf "$OUT/lg5ks.$rep.d"
-    timed lg5ks.$rep "$LOADGEN" run "$OUT/r5000.yaml" --workers 1 --quiet --out "$OUT/lg5ks.$rep.d" --set timer_slack=1ms
+    timed lg5ks.$rep "$LOADGEN" run "$OUT/r5000.yaml" --workers 1 --quiet --out "$OUT/lg5ks.$rep.d" --set timer_slack=1ms $SETENG
     SN=$(js "$OUT/lg5ks.$rep.d/summary.json" "d['http']['completed']")
     SU=$(python3 -c "print('%.1f' % ($(cpus lg5ks.$rep) * 1e6 / max(1, $SN)))")
     echo "| loadgen timer_slack=1ms | $rep | $SN | $(cpus lg5ks.$rep) | $SU | $(rss lg5ks.$rep) | $(cat "$OUT/lg5ks.$rep.ngx") | $(cat "$OUT/lg5ks.$rep.load") |"

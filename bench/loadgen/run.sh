@@ -8,12 +8,17 @@
 #   2. rate accuracy, open model: 10k/s and 40k/s, achieved vs requested
 #   3. RSS vs duration: 10k/s for DUR and for 3 x DUR
 # Env: LOADGEN (binary, default build/loadgen/loadgen), REPS (3), DUR (10),
-#      OUT (results dir, default /tmp/lg-bench). Prints a markdown summary.
+#      OUT (results dir, default /tmp/lg-bench), ENGINE (http.engine for every
+#      loadgen run: lean, curl or auto; empty: the scenario default). Prints a
+#      markdown summary.
 set -eu
 LOADGEN=${LOADGEN:-build/loadgen/loadgen}
 REPS=${REPS:-3}
 DUR=${DUR:-10}
 OUT=${OUT:-/tmp/lg-bench}
+ENGINE=${ENGINE-lean}
+SETENG=""
+[ -n "$ENGINE" ] && SETENG="--set http.engine=$ENGINE"
 NGINX=${NGINX:-/usr/sbin/nginx}
 mkdir -p "$OUT"
 T=$(mktemp -d /tmp/lg-bench-nginx.XXXXXX)
@@ -92,7 +97,7 @@ cpu() { grep 'Percent of CPU' "$1" | sed 's/.*: //; s/%//'; }
 rss() { grep 'Maximum resident' "$1" | sed 's/.*: //'; }
 js() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
-echo "## saturation, 64 connections, ${DUR}s x $REPS (loaders on CPU 0, nginx on CPU 1)"
+echo "## saturation, 64 connections, ${DUR}s x $REPS (loaders on CPU 0, nginx on CPU 1; loadgen engine: ${ENGINE:-default})"
 echo
 echo "| tool | rep | req/s | CPU% | max RSS KB | nginx CPU% |"
 echo "|---|---|---|---|---|---|"
@@ -103,8 +108,12 @@ for rep in $(seq 1 "$REPS"); do
         timed hey.$rep env GOMAXPROCS=1 hey -cpus 1 -z ${DUR}s -c 64 "$URL/"
         echo "| hey | $rep | $(awk '/Requests\/sec/ {print $2}' "$OUT/hey.$rep.out") | $(cpu "$OUT/hey.$rep.time") | $(rss "$OUT/hey.$rep.time") | $(ngx hey.$rep) |"
     fi
+    if command -v h2load > /dev/null 2>&1; then
+        timed h2l.$rep h2load --h1 -t1 -c64 -D ${DUR} "$URL/"
+        echo "| h2load --h1 | $rep | $(awk '/^finished in/ {print $4}' "$OUT/h2l.$rep.out") | $(cpu "$OUT/h2l.$rep.time") | $(rss "$OUT/h2l.$rep.time") | $(ngx h2l.$rep) |"
+    fi
     rm -rf "$OUT/sat.$rep"
-    timed lg.$rep "$LOADGEN" run "$OUT/sat.yaml" --workers 1 --quiet --out "$OUT/sat.$rep"
+    timed lg.$rep "$LOADGEN" run "$OUT/sat.yaml" --workers 1 --quiet --out "$OUT/sat.$rep" $SETENG
     echo "| loadgen | $rep | $(js "$OUT/sat.$rep/summary.json" "round(d['http']['rps'])") | $(cpu "$OUT/lg.$rep.time") | $(rss "$OUT/lg.$rep.time") | $(ngx lg.$rep) |"
 done
 echo
@@ -118,7 +127,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 rate_row() { # requested rep workers
     R=$1 rep=$2
         rm -rf "$OUT/rate$R.$rep"
-        timed rate$R.$rep "$LOADGEN" run "$OUT/rate$R.yaml" --workers $3 --quiet --out "$OUT/rate$R.$rep"
+        timed rate$R.$rep "$LOADGEN" run "$OUT/rate$R.yaml" --workers $3 --quiet --out "$OUT/rate$R.$rep" $SETENG
         S="$OUT/rate$R.$rep/summary.json"
         A=$(python3 -c "
 import json, sys
@@ -144,7 +153,7 @@ echo
 echo "## RSS vs duration (10k/s, one worker)"
 echo
 rm -rf "$OUT/long"
-timed long "$LOADGEN" run "$OUT/long.yaml" --workers 1 --quiet --out "$OUT/long"
+timed long "$LOADGEN" run "$OUT/long.yaml" --workers 1 --quiet --out "$OUT/long" $SETENG
 echo "| duration | max RSS KB |"
 echo "|---|---|"
 echo "| ${DUR}s | $(rss "$OUT/rate10000.1.time") |"
