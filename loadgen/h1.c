@@ -484,8 +484,10 @@ static void finish(struct lg_h1_conn *c, int err, const char *what, int64_t now)
         r.headers = c->hdrs.data ? c->hdrs.data : "";
         r.headers_len = c->hdrs.len;
     }
-    if (err || !c->ps.keep_alive || !p->cfg.keepalive || c->rlen)
-        conn_close(c); /* leftover bytes after a response: the stream is out of step */
+    /* leftover bytes after a response, or an answer before the request was all
+     * written (an early 413): the stream is out of step, so it is not reused */
+    if (err || !c->ps.keep_alive || !p->cfg.keepalive || c->rlen || c->state == C_SENDING)
+        conn_close(c);
     else
         c->state = C_IDLE;
     c->pending = 0;
