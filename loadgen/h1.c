@@ -18,6 +18,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -898,6 +899,24 @@ int lg_h1_split_url(const char *url, char *host_hdr, size_t host_hdr_size, char 
     return 0;
 }
 
+/* Can we connect to a within timeout_ms? A blocking check at set-up time. */
+static int answers(const struct addrinfo *a, int timeout_ms)
+{
+    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    int ok = connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+    if (!ok && errno == EINPROGRESS) {
+        struct pollfd pf = {.fd = fd, .events = POLLOUT};
+        int err = 0;
+        socklen_t el = sizeof(err);
+        ok = poll(&pf, 1, timeout_ms) == 1 &&
+             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0;
+    }
+    close(fd);
+    return ok;
+}
+
 int lg_h1_resolve(const char *host, const char *port, struct lg_h1_cfg *cfg)
 {
     struct addrinfo hints, *res = NULL;
@@ -906,8 +925,18 @@ int lg_h1_resolve(const char *host, const char *port, struct lg_h1_cfg *cfg)
     hints.ai_family = AF_UNSPEC;
     if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
         return CM_ECONN;
-    memcpy(&cfg->addr, res->ai_addr, res->ai_addrlen);
-    cfg->addr_len = res->ai_addrlen;
+    /* "localhost" may resolve to ::1 first while the server listens on 127.0.0.1
+     * only: take the first address that answers (else the first one, whose
+     * connect errors the run then counts) */
+    const struct addrinfo *pick = res;
+    if (res->ai_next)
+        for (const struct addrinfo *a = res; a; a = a->ai_next)
+            if (answers(a, 1000)) {
+                pick = a;
+                break;
+            }
+    memcpy(&cfg->addr, pick->ai_addr, pick->ai_addrlen);
+    cfg->addr_len = pick->ai_addrlen;
     freeaddrinfo(res);
     return 0;
 }

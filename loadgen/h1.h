@@ -160,7 +160,8 @@ int lg_h1_split_url(const char *url, char *host_hdr, size_t host_hdr_size, char 
                     size_t host_size, char *port, size_t port_size, char *prefix,
                     size_t prefix_size);
 
-/* Resolves host:port (blocking getaddrinfo: set-up time only) into cfg->addr.
+/* Resolves host:port (blocking getaddrinfo: set-up time only) into cfg->addr;
+ * of several addresses, the first that accepts a connection within 1 s.
  * CM_ECONN when it does not resolve. */
 int lg_h1_resolve(const char *host, const char *port, struct lg_h1_cfg *cfg);
 
