@@ -590,7 +590,7 @@ static int consume(struct lg_h1_conn *c, int64_t now)
 
 static void on_eof(struct lg_h1_conn *c, int64_t now, const char *what)
 {
-    if (c->state == C_READING && maybe_retry(c, now))
+    if ((c->state == C_READING || c->state == C_SENDING) && maybe_retry(c, now))
         return;
     if (c->state == C_READING && lg_h1_parse_eof(&c->ps) == LG_H1_DONE) {
         c->ps.keep_alive = 0;
