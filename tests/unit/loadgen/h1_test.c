@@ -254,7 +254,7 @@ static void test_split_url(void)
 
 /* ---- pool against a scripted loopback server ---- */
 
-enum { S_NORMAL, S_CLOSE_EACH, S_SILENT, S_CLOSE_IDLE };
+enum { S_NORMAL, S_CLOSE_EACH, S_SILENT, S_CLOSE_IDLE, S_HUGE, S_GARBAGE };
 
 struct server {
     int lfd, port, mode;
@@ -293,10 +293,21 @@ static void *serve_conn(void *arg)
         int k = __atomic_add_fetch(&s->requests, 1, __ATOMIC_SEQ_CST);
         if (s->mode == S_SILENT)
             continue; /* never answers */
+        if (s->mode == S_HUGE || s->mode == S_GARBAGE) {
+            /* 100 KiB of header line, or bytes that are no HTTP at all */
+            static char big[100 * 1024 + 64];
+            int n =
+                snprintf(big, sizeof(big), "%s",
+                         s->mode == S_HUGE ? "HTTP/1.1 200 OK\r\nX-Big: " : "SSH-2.0-x\r\n\r\n");
+            memset(big + n, 'a', sizeof(big) - (size_t)n);
+            if (send(fd, big, s->mode == S_HUGE ? sizeof(big) : (size_t)n, MSG_NOSIGNAL) < 0)
+                break;
+            continue;
+        }
         const char *r = s->mode == S_CLOSE_EACH
                             ? "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
                             : "HTTP/1.1 200 OK\r\nX-N: 1\r\nContent-Length: 2\r\n\r\nok";
-        if (write(fd, r, strlen(r)) < 0)
+        if (send(fd, r, strlen(r), MSG_NOSIGNAL) < 0)
             break;
         if (s->mode == S_CLOSE_EACH || (s->mode == S_CLOSE_IDLE && k % 2 == 0))
             break; /* S_CLOSE_IDLE: close silently after every second answer */
@@ -484,6 +495,17 @@ static void test_pool(void)
     CHECK_INT(t.err[LG_H1_E_CANCELLED], 1);
     lg_h1_pool_free(p);
     server_stop(&s);
+
+    /* an oversized header block and a non-HTTP answer: parse errors, no crash */
+    for (int mode = S_HUGE; mode <= S_GARBAGE; mode++) {
+        server_start(&s, mode);
+        p = pool_for(l, s.port, 1, 1);
+        memset(&t, 0, sizeof(t));
+        run_requests(l, p, &t, 3, CM_NS_PER_S);
+        CHECK_INT(t.err[LG_H1_E_PARSE], 3);
+        lg_h1_pool_free(p);
+        server_stop(&s);
+    }
 
     /* nobody listens: connect errors, reported from the loop, not from send */
     server_start(&s, S_NORMAL);
