@@ -106,6 +106,76 @@ struct lg_data {
     size_t n_rows;
 };
 
+/* Non-HTTP traffic (issue #6). Declared for the engines; the parser does not
+ * fill these yet: n_sqs, n_ws, n_e2e and n_endpoints stay 0. */
+enum lg_ep_kind { LG_EP_HTTP = 0, LG_EP_SQS = 1, LG_EP_WS = 2 };
+
+/* One entry of the unified endpoint list: http{name:x}, sqs{name:x}, ws{name:x}. */
+struct lg_endpoint {
+    char *name;
+    int kind;  /* enum lg_ep_kind */
+    int index; /* into reqs, sqs or ws by kind */
+};
+
+struct lg_burst {
+    int64_t at_ns;    /* from the start of the item's first phase */
+    int64_t messages; /* sent at once */
+    int batch;        /* messages per SendMessageBatch (1: SendMessage) */
+    int line, col;
+};
+
+struct lg_attr {
+    char *name; /* String message attribute */
+    struct lg_tmpl *value;
+};
+
+struct lg_sqs {
+    char *name;
+    char *queue; /* queue name or URL */
+    int batch;   /* 1: SendMessage, 2..10: SendMessageBatch */
+    struct lg_tmpl *body_t;
+    struct lg_tmpl *poison_body_t; /* NULL: a fixed malformed body */
+    double poison_share;           /* 0..1 */
+    struct lg_attr *attrs;
+    size_t n_attrs;
+    int64_t delay_ns;
+    struct lg_phase *phases; /* rate = messages per second */
+    size_t n_phases;
+    struct lg_burst *bursts;
+    size_t n_bursts;
+    int e2e; /* index into e2e started by these sends, -1: none */
+    int line, col;
+};
+
+enum lg_ws_reconnect { LG_WS_NEVER = 0, LG_WS_ON_DROP = 1 };
+
+struct lg_ws {
+    char *name;
+    char *url;               /* NULL: the target's WebSocket URL */
+    struct lg_phase *phases; /* sessions = vus (target concurrent), rate = opens per second */
+    size_t n_phases;
+    int64_t hold_ns;          /* 0: until the phase ends */
+    struct lg_tmpl **on_open; /* {{session}} = global session index */
+    size_t n_on_open;
+    int64_t ping_ns;
+    int reconnect; /* enum lg_ws_reconnect */
+    int64_t reconnect_delay_ns;
+    char **source_addrs; /* NULL: 127.0.0.1-127.0.0.16 for loopback targets */
+    size_t n_source_addrs;
+    int64_t max_msg;
+    int line, col;
+};
+
+struct lg_e2e {
+    char *name;
+    char *correlation_field; /* JSON path in the pushed message ("correlationId") */
+    char *match_field;       /* NULL: any pushed message with the ID matches */
+    char **match_values;
+    size_t n_match_values;
+    int64_t timeout_ns; /* then counted as missing */
+    int line, col;
+};
+
 struct lg_scenario {
     char *name;
     char *description;
@@ -145,6 +215,16 @@ struct lg_scenario {
 
     struct cm_ydoc *doc;
     char *path;
+
+    /* issue #6, not parsed yet (all zero) */
+    struct lg_sqs *sqs;
+    size_t n_sqs;
+    struct lg_ws *ws;
+    size_t n_ws;
+    struct lg_e2e *e2e;
+    size_t n_e2e;
+    struct lg_endpoint *endpoints; /* http, then sqs, then ws */
+    size_t n_endpoints;
 };
 
 /* Loads and validates path. sets: n "key=value" overrides (dotted keys for
