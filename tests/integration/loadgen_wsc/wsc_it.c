@@ -248,7 +248,9 @@ static void case_too_big(void)
     CHECK_INT(lg_wsc_send(C.s[0], "big 3000", 8, 1), 0);
     CHECK_INT(lg_wsc_send(C.s[1], "big 3001", 8, 1), 0);
     want_closed = 1;
+    want_msgs = 1; /* the two answers race: wait for both */
     CHECK(run_until(all_closed, 10 * CM_NS_PER_S));
+    CHECK(run_until(all_msgs, 10 * CM_NS_PER_S));
     CHECK_INT(C.r[0].msgs, 1);
     CHECK_INT(C.r[0].last_len, 3000);
     CHECK_INT(C.r[1].msgs, 0);
@@ -360,7 +362,7 @@ static void case_stackd(void)
 {
     const int n = 20;
     mk(url, 100, 10 * CM_NS_PER_S, NULL, 0, 0);
-    static const char sub[] = "{\"action\":\"subscribe\",\"orderId\":\"o-1\"}";
+    static const char sub[] = "{\"action\":\"subscribe\",\"customerName\":\"wsc-it\"}";
     C.send_on_open = sub;
     C.send_len = sizeof(sub) - 1;
     C.sends_per_session = 1;
