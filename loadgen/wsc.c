@@ -33,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <dlfcn.h>
+#include <ifaddrs.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -134,6 +136,42 @@ const char *lg_wsc_reason_name(enum lg_wsc_reason r)
         return "timeout";
     }
     return "unknown";
+}
+
+/* ---- source binding without getifaddrs ----
+ *
+ * lws 4.1.6 binds a client socket to ci.iface through lws_socket_bind ->
+ * lws_interface_to_sa, which calls getifaddrs() (a netlink dump of every
+ * interface and address) on every connection before it tries the string as
+ * an IP literal: 24% of the client's CPU while opening 15,000 sessions over
+ * 8 source addresses (docs/bench-loadgen-ws.md). Our sources are IPv4
+ * literals checked by lg_wsc_new, so while this thread is inside
+ * lws_client_connect_via_info we answer getifaddrs with an empty list and lws
+ * falls through to inet_pton. The executable's definition takes precedence
+ * over libc's for libwebsockets.so (the linker exports it because a shared
+ * library refers to it); every other call, on any thread, goes to libc's. */
+static _Thread_local int in_connect;
+static int (*libc_getifaddrs)(struct ifaddrs **);
+static pthread_once_t libc_once = PTHREAD_ONCE_INIT;
+
+static void find_libc_getifaddrs(void)
+{
+    void *f = dlsym(RTLD_NEXT, "getifaddrs");
+    memcpy(&libc_getifaddrs, &f, sizeof(f));
+}
+
+int getifaddrs(struct ifaddrs **ifap)
+{
+    if (in_connect) {
+        *ifap = NULL;
+        return 0;
+    }
+    pthread_once(&libc_once, find_libc_getifaddrs);
+    if (!libc_getifaddrs) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return libc_getifaddrs(ifap);
 }
 
 /* ---- lists ---- */
@@ -723,7 +761,9 @@ int lg_wsc_open(struct lg_wsc *w, void *sess_user, struct lg_wsc_sess **out)
         ci.iface = w->sources[w->next_source];
         w->next_source = (w->next_source + 1) % w->nsources;
     }
+    in_connect = w->nsources > 0;
     struct lws *wsi = lws_client_connect_via_info(&ci);
+    in_connect = 0;
     if (!wsi) {
         if (s->state != S_ENDED) {
             /* failed before lws told us anything: no session at all */

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""sample.py: watch one WebSocket client process from outside, the same way
-for every client (ours and Artillery), and print one JSON line.
+"""sample.py: run one WebSocket client and watch it from outside, the same
+way for every client (ours and Artillery); print one JSON line.
 
-  sample.py --pid PID --port PORT --n N --hold S [--interval 0.1] [--timeout 120]
+  sample.py --port PORT --n N --hold S --out FILE [--interval 0.05]
+            [--timeout 120] -- CMD...
 
 Every interval: the number of established TCP connections to 127.0.0.1:PORT
 from the client side (ss, dport filter, minus the count seen at start), and
-the client's VmRSS. Reports the time from the first connection seen to the
+the client's VmRSS (the count before CMD starts is the baseline). Reports the time from the first connection seen to the
 first sample with all N (open rate = N / that time), the RSS just before the
 first connection and at the first full sample (memory per session = the
 difference / N), the peak RSS, and the fewest established from 1 s after
@@ -37,14 +38,18 @@ def rss_kb(pid):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pid", type=int, required=True)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--hold", type=float, required=True)
-    ap.add_argument("--interval", type=float, default=0.1)
+    ap.add_argument("--interval", type=float, default=0.05)
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--out", required=True, help="the client's stdout and stderr")
+    ap.add_argument("cmd", nargs="+")
     a = ap.parse_args()
     base = established(a.port)
+    out = open(a.out, "w")
+    proc = subprocess.Popen(a.cmd, stdout=out, stderr=subprocess.STDOUT)
+    a.pid = proc.pid
     t0 = time.monotonic()
     first_t = full_t = None
     rss_before = rss_full = peak = None
@@ -53,7 +58,7 @@ def main():
     prev_rss = rss_kb(a.pid)
     while time.monotonic() - t0 < a.timeout:
         rss = rss_kb(a.pid)
-        if rss is None:
+        if rss is None or proc.poll() is not None:
             break
         est = max(0, established(a.port) - base)
         now = time.monotonic()
@@ -70,7 +75,11 @@ def main():
     if full_t is not None:
         win = [e for t, e in samples if full_t + 1 <= t <= full_t + a.hold - 2]
         held = min(win) if win else None
-    res = {"n": a.n, "max_established": max_est, "held": held,
+    if proc.poll() is None:
+        proc.kill()
+    rc = proc.wait()
+    out.close()
+    res = {"n": a.n, "client_rc": rc, "max_established": max_est, "held": held,
            "rss_before_kb": rss_before, "rss_full_kb": rss_full, "peak_rss_kb": peak}
     if first_t is not None and full_t is not None:
         dt = max(full_t - first_t, a.interval)
