@@ -1,14 +1,19 @@
 /* wsc.h: WebSocket client sessions on a worker's lg_loop, through
- * libwebsockets 4.1 driven from the loop's epoll (lws' external-poll hooks;
- * no lws poll() loop, no extra thread). One lg_wsc per worker thread holds
- * one lws context and up to max_sessions sessions to one ws:// URL, spread
- * over several local source addresses (127.0.0.x) so that the kernel's
- * ephemeral port search stays short at tens of thousands of connections to
- * one destination. Not a general client: cleartext ws:// only (no TLS), no
- * extensions (no permessage-deflate), one URL per lg_wsc, no reconnect policy
- * (the ws engine reopens on on_close when its scenario says so).
- * Single-threaded: every call, and every callback, happens on the thread
- * that runs the loop. */
+ * libwebsockets 4.1.6 driven from the loop's epoll: lws runs on a private
+ * libuv loop (its "foreign loop" support) whose epoll fd is one entry in the
+ * worker's epoll set, so there is no lws poll() loop and no extra thread
+ * (Debian's lws is built without the external-poll callbacks). One lg_wsc per
+ * worker thread holds one lws context and up to max_sessions sessions to one
+ * ws:// URL, optionally bound round-robin to several local source addresses
+ * (127.0.0.x) so that the kernel's ephemeral port search stays short at tens
+ * of thousands of connections to one destination. Not a general client:
+ * cleartext ws:// only (no TLS), no extensions (no permessage-deflate), one
+ * URL per lg_wsc, no reconnect policy (the ws engine reopens on on_close when
+ * its scenario says so). Single-threaded: every call, and every callback,
+ * happens on the thread that runs the loop. Raise RLIMIT_NOFILE before
+ * lg_wsc_new (lws sizes its fd tables from it). Measured cost and rates:
+ * docs/bench-loadgen-ws.md. While binding to a source address the process's
+ * getifaddrs() is answered with an empty list (see wsc.c). */
 #ifndef LG_WSC_H
 #define LG_WSC_H
 
@@ -67,7 +72,7 @@ struct lg_wsc_cfg {
     size_t max_sessions;        /* sessions open or opening at once; 0: 1024 */
     int64_t connect_timeout_ns; /* TCP connect + handshake; 0: 10 s */
     size_t max_message_bytes;   /* largest received message; 0: 64 KiB; <= LG_WSC_MAX_MESSAGE */
-    int64_t ping_interval_ns;   /* send a ping on idle sessions this often; 0: never */
+    int64_t ping_interval_ns;   /* ping every open session this often; 0: never */
     const struct lg_wsc_header *headers; /* extra handshake headers, up to LG_WSC_MAX_HEADERS */
     size_t nheaders;
     const char *origin;      /* Origin header; NULL: none */
@@ -102,10 +107,13 @@ void lg_wsc_free(struct lg_wsc *w);
 
 /* Starts one session (async): the socket, bind to the next source address,
  * non-blocking connect, then the handshake; on_open or on_close follow from
- * the loop. *out (may be NULL) is valid until on_close returns. Returns 0,
- * CM_ETOOBIG (max_sessions open or opening), CM_EIO (lws could not create
- * the connection at once, e.g. out of file descriptors; no on_close then).
- * The connect time (lg_wsc_sess_connect_ns) runs from this call. */
+ * the loop (never from inside this call). *out (may be NULL) is valid until
+ * on_close returns. Returns 0, CM_ETOOBIG (max_sessions open or opening),
+ * CM_EIO (lws could not create the connection at once, e.g. out of file
+ * descriptors; no on_close then). The connect time (lg_wsc_sess_connect_ns)
+ * runs from this call. Keep the sessions still opening (active - open) to a
+ * few hundred: lws keeps a timer per handshake in one sorted list (O(n) per
+ * insert); 200 in flight opened 15,000 at 7,500/s+, 2,000 at 3,200/s. */
 int lg_wsc_open(struct lg_wsc *w, void *sess_user, struct lg_wsc_sess **out);
 
 /* Queues one text (is_text 1) or binary message of n bytes (copied) for an

@@ -72,7 +72,9 @@ run_one() {  # target n tool rep
       printf '  phases:\n    - duration: 1\n      arrivalCount: %s\n' "$n"
       printf 'scenarios:\n  - engine: ws\n    flow:\n'
       [ -n "$msg" ] && printf "      - send: '%s'\n" "$msg"
-      printf '      - think: %s\n' "$HOLD"
+      # every VU thinks from its own start: add the time Artillery needs to
+      # open them all (about 1,000/s here) so that all N overlap in the hold
+      printf '      - think: %s\n' "$((HOLD + n / 1000))"
     } > "$out.yml"
     cmd=(env ARTILLERY_DISABLE_TELEMETRY=true taskset -c 0 node -r "$NOTEL" "$ART" run "$out.yml")
   fi

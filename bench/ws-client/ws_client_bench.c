@@ -9,7 +9,8 @@
  *       [--send TEXT] [--json]
  *
  * --sources K: bind round-robin to 127.0.0.1 .. 127.0.0.K (0: no bind).
- * --inflight M: at most M handshakes outstanding (default 2000).
+ * --inflight M: at most M handshakes outstanding (default 200: lws keeps a
+ * timer per handshake in one sorted list, O(M) per insert).
  * Raises RLIMIT_NOFILE to the hard limit. Exit 0 when every session opened
  * and none closed, 1 otherwise, 2 on bad arguments. */
 #include <stdio.h>
@@ -110,7 +111,7 @@ static void run_for(struct lg_loop *l, int64_t ns)
 int main(int argc, char **argv)
 {
     const char *url = NULL;
-    long n = 15000, nsrc = 8, inflight = 2000, json = 0;
+    long n = 15000, nsrc = 8, inflight = 200, json = 0;
     double rate = 0, hold = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
