@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -517,8 +518,17 @@ int lg_run(struct lg_scenario *sc, const struct lg_run_opts *o)
     c.o = o;
     if (o->duration_ns > 0)
         lg_scenario_set_duration(sc, o->duration_ns + sc->warmup_ns);
-    int rc =
-        lg_target_resolve(o->target ? o->target : sc->target, sc, o->yes, &c.tgt, err, sizeof(err));
+    const char *target = o->target ? o->target : sc->target;
+    if (sc->http.engine == LG_ENGINE_LEAN && target && strcmp(target, "local") != 0 &&
+        strncasecmp(target, "http://", 7) != 0) {
+        /* the lean engine speaks cleartext HTTP/1.1 only: say so before anything starts */
+        fprintf(stderr,
+                "loadgen: %s: http.engine: lean needs an http:// target (got %s); use auto or "
+                "curl for https://\n",
+                sc->path ? sc->path : "scenario", target);
+        return LG_EXIT_USAGE;
+    }
+    int rc = lg_target_resolve(target, sc, o->yes, &c.tgt, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "loadgen: %s\n", err);
         return rc == CM_EINVAL ? LG_EXIT_USAGE : LG_EXIT_INVALID;

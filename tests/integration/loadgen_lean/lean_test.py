@@ -10,6 +10,8 @@ framing: a scripted loopback server answers with chunked bodies (extensions,
   trailers), a 100 Continue first, HTTP/1.0 read-to-close, Connection: close,
   and a 204: the lean engine counts every one as a success, reconnecting where
   the server closed.
+https_target: http.engine: lean with an https:// target is a usage error
+  (exit 2) naming the key, before anything is contacted.
 """
 import os
 import re
@@ -150,6 +152,20 @@ requests: [{name: any, path: /x, expect: [200, 204]}]
         stop.set()
         th.join(2)
         ls.close()
+
+
+def case_https_target(tmp):
+    path = nt.scenario(tmp, """target: https://127.0.0.1:9/
+http: {engine: lean}
+phases: [{duration: 1s, rate: 10/s}]
+requests: [{name: any, path: /x}]
+""")
+    r = nt.loadgen("run", path, "--out", os.path.join(tmp, "out"), "--quiet")
+    nt.expect_exit(r, 2, "lean engine with https")
+    if "http.engine: lean needs an http:// target" not in r.stderr or path not in r.stderr:
+        nt.fail("unclear error: %r" % r.stderr)
+    if os.path.exists(os.path.join(tmp, "out", "summary.json")):
+        nt.fail("a run folder was written for a rejected scenario")
 
 
 def main():
