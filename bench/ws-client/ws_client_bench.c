@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cm/proc.h"
 #include "cm/clock.h"
 #include "cm/err.h"
 #include "loop.h"
@@ -65,18 +66,6 @@ static void on_close(void *ud, struct lg_wsc_sess *s, void *su, enum lg_wsc_reas
     (void)now;
     B.n_closed++;
     B.reasons[reason]++;
-}
-
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return res * 4;
 }
 
 static int cmp64(const void *a, const void *b)
@@ -178,7 +167,7 @@ int main(int argc, char **argv)
     int64_t end = cm_clock_mono_ns() + 10 * CM_NS_PER_S;
     while (B.n_open < 1 && !B.n_closed && cm_clock_mono_ns() < end)
         lg_loop_run_once(l, end);
-    long rss0 = rss_kb();
+    long rss0 = (long)(cm_proc_rss_bytes() / 1024);
     int64_t t0 = cm_clock_mono_ns();
     long started = 1;
     end = t0 + 120 * CM_NS_PER_S;
@@ -196,7 +185,7 @@ int main(int argc, char **argv)
         lg_loop_run_once(l, wake);
     }
     int64_t el = cm_clock_mono_ns() - t0;
-    long rss1 = rss_kb();
+    long rss1 = (long)(cm_proc_rss_bytes() / 1024);
     int held = B.n_open;
     run_for(l, (int64_t)(hold * 1e9));
     int still = (int)lg_wsc_open_count(w);

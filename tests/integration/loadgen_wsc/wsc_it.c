@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cm/proc.h"
 #include "cm/clock.h"
 #include "cm/err.h"
 #include "harness.h"
@@ -380,18 +381,6 @@ static void case_stackd(void)
     CHECK_INT(C.reasons[LG_WSC_CLOSED_BY_US], n);
 }
 
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    long pages = 0, res = 0;
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &res) != 2)
-            res = 0;
-        fclose(f);
-    }
-    return res * 4;
-}
-
 /* 15,000 sessions held over 8 source addresses: all open, RSS per session
  * under 10 KB, open rate reported (asserted >= 2,000/s: the machine is
  * shared; docs/bench-loadgen-ws.md has the quiet numbers). */
@@ -409,7 +398,7 @@ static void case_scale(void)
     open_n(1);
     want_open = 1;
     CHECK(run_until(all_open, 5 * CM_NS_PER_S));
-    long rss0 = rss_kb();
+    long rss0 = (long)(cm_proc_rss_bytes() / 1024);
     int64_t t0 = cm_clock_mono_ns();
     int opened_calls = 1;
     want_open = n;
@@ -430,7 +419,7 @@ static void case_scale(void)
             break;
     }
     int64_t el = cm_clock_mono_ns() - t0;
-    long rss1 = rss_kb();
+    long rss1 = (long)(cm_proc_rss_bytes() / 1024);
     double rate = (double)(C.n_open - 1) * 1e9 / (double)el;
     double per = (double)(rss1 - rss0) * 1024.0 / (double)(n - 1);
     printf("scale: %d open of %d in %.2f s = %.0f/s; RSS %ld -> %ld KB = %.0f B/session; "
